@@ -1,0 +1,88 @@
+using System.ComponentModel;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace S3Block.Cache.Platform;
+
+/// <summary>
+/// The few POSIX calls that local durability needs and the BCL lacks: fdatasync, fsync of a directory (so a
+/// rename or a new file survives power loss), and punching holes.
+/// </summary>
+/// <remarks>
+/// This is the only interop outside <c>src/Ublk.Host/Interop</c>: it belongs to the lowest layer because both the
+/// journal and the local object store need it, and neither may depend on the ublk host. No structs cross it.
+/// </remarks>
+public static partial class FileDurability
+{
+    private const int O_RDONLY = 0;
+    private const int O_DIRECTORY = 0x10000; // x86-64 and arm64
+    private const int O_CLOEXEC = 0x80000;
+    private const int FALLOC_FL_KEEP_SIZE = 0x01;
+    private const int FALLOC_FL_PUNCH_HOLE = 0x02;
+
+    /// <summary>fdatasync(2): the file's data and the metadata needed to read it back are on stable storage.</summary>
+    public static void DataSync(SafeFileHandle file)
+    {
+        if (fdatasync(file) != 0)
+        {
+            throw LastError("fdatasync");
+        }
+    }
+
+    /// <summary>fsync(2) of a directory: entries created, renamed or removed in it are on stable storage.</summary>
+    public static void SyncDirectory(string directory)
+    {
+        var fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+        {
+            throw LastError($"open({directory})");
+        }
+
+        try
+        {
+            if (fsync(fd) != 0)
+            {
+                throw LastError($"fsync({directory})");
+            }
+        }
+        finally
+        {
+            _ = close(fd);
+        }
+    }
+
+    /// <summary>Deallocates a byte range so it reads as zeros, keeping the file size (fallocate PUNCH_HOLE).</summary>
+    /// <returns>False when the file system does not support hole punching (the caller then writes zeros).</returns>
+    public static bool TryPunchHole(SafeFileHandle file, long offset, long length)
+    {
+        if (fallocate(file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) == 0)
+        {
+            return true;
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        const int EOPNOTSUPP = 95;
+        return errno == EOPNOTSUPP ? false : throw new Win32Exception(errno, $"fallocate(PUNCH_HOLE) failed: errno {errno}");
+    }
+
+    private static Win32Exception LastError(string call)
+    {
+        var errno = Marshal.GetLastPInvokeError();
+        return new Win32Exception(errno, $"{call} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fdatasync(SafeFileHandle fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fsync(int fd);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int open(string path, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fallocate(SafeFileHandle fd, int mode, long offset, long length);
+}

@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace S3Block.Ublk.Cli;
+
+/// <summary>Every verb of the CLI, in the order <c>--help</c> lists them.</summary>
+internal static class CliCommands
+{
+    public static IEnumerable<Command> All()
+    {
+        yield return StoreCheckCommand.Create();
+    }
+}
