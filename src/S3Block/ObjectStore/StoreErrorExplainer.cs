@@ -23,8 +23,7 @@ public static class StoreErrorExplainer
             "AccessDenied" => $"{s3}:AccessKey: access denied to bucket '{options.S3.Bucket}' for these credentials ({e.ErrorCode})",
             "NetworkError" => $"{s3}:ServiceUrl: cannot reach {endpoint}: {e.InnerException?.Message ?? e.Message}",
             "AuthorizationHeaderMalformed" => $"{s3}:Region: the store rejected region '{options.S3.Region}' ({e.ErrorCode})",
-            _ when e.Kind == ObjectStoreErrorKind.Permanent && e.ErrorCode is not null && e.ErrorCode.Contains("Credential", StringComparison.OrdinalIgnoreCase)
-                => $"{s3}:AccessKey: no usable AWS credentials: {e.Message}",
+            "NoCredentials" => $"{s3}:AccessKey: not set, and no AWS credentials were found in the environment, a profile or an instance role",
             _ => null,
         };
     }

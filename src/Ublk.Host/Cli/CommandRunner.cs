@@ -10,7 +10,7 @@ namespace S3Block.Ublk.Cli;
 /// </summary>
 internal static class CommandRunner
 {
-    public static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken, Func<CommandContext, CancellationToken, Task<int>> body)
+    public static async Task<int> RunAsync(ParseResult parse, Func<CommandContext, CancellationToken, Task<int>> body, CancellationToken cancellationToken)
     {
         StoreOptions? store = null;
         try
@@ -22,17 +22,17 @@ internal static class CommandRunner
         }
         catch (ConfigurationProblemException e)
         {
-            await Console.Error.WriteLineAsync($"s3block: configuration error: {e.Message}");
+            await Console.Error.WriteLineAsync($"s3block: configuration error: {OneLine(e.Message)}");
             return ExitCodes.ConfigurationError;
         }
         catch (ObjectStoreException e) when (store is not null && StoreErrorExplainer.Explain(e, store) is { } line)
         {
-            await Console.Error.WriteLineAsync($"s3block: configuration error: {line}");
+            await Console.Error.WriteLineAsync($"s3block: configuration error: {OneLine(line)}");
             return ExitCodes.ConfigurationError;
         }
         catch (ObjectStoreException e)
         {
-            await Console.Error.WriteLineAsync($"s3block: store error: {e.Message}");
+            await Console.Error.WriteLineAsync($"s3block: store error: {OneLine(e.Message)}");
             return ExitCodes.Failure;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -42,10 +42,14 @@ internal static class CommandRunner
         }
         catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
         {
-            await Console.Error.WriteLineAsync($"s3block: {e.Message}");
+            await Console.Error.WriteLineAsync($"s3block: {OneLine(e.Message)}");
             return ExitCodes.Failure;
         }
     }
+
+    /// <summary>Errors are one line, so journald and scripts see the whole reason.</summary>
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     private static StoreOptions? TryBindStore(CommandContext context)
     {

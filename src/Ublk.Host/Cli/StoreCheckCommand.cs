@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using S3Block.ObjectStore;
-using S3Block.Ublk.Configuration;
 
 namespace S3Block.Ublk.Cli;
 
@@ -24,7 +23,7 @@ internal static class StoreCheckCommand
                 S3BLOCK_Store__S3__Bucket=test s3block store-check
             """);
         CommonOptions.AddTo(command);
-        command.SetAction((parse, ct) => CommandRunner.RunAsync(parse, ct, RunAsync));
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(parse, RunAsync, ct));
         return command;
     }
 
@@ -37,11 +36,10 @@ internal static class StoreCheckCommand
         Random.Shared.NextBytes(data);
         var clock = Stopwatch.StartNew();
 
+        var etag = await store.PutAsync(key, data, PutCondition.CreateOnly, cancellationToken);
+        Step(context, $"put {data.Length} bytes (create-only) -> etag {etag}", clock);
         try
         {
-            var etag = await store.PutAsync(key, data, PutCondition.CreateOnly, cancellationToken);
-            Step(context, $"put {data.Length} bytes (create-only) -> etag {etag}", clock);
-
             var whole = await store.GetAsync(key, null, cancellationToken);
             Verify(whole.Data.AsSpan().SequenceEqual(data), "whole-object read returned different bytes");
             var range = await store.GetAsync(key, new ByteRange(1000, 4096), cancellationToken);
@@ -64,6 +62,7 @@ internal static class StoreCheckCommand
         }
         finally
         {
+            // Only reached once the object exists, so cleanup cannot mask the first failure.
             await store.DeleteAsync(key, CancellationToken.None);
         }
 

@@ -28,9 +28,11 @@ internal static class S3ErrorClassifier
         }
 
         // Client-side failures with no HTTP answer: missing credentials, bad configuration.
-        return new ObjectStoreException(ObjectStoreErrorKind.Permanent, operation, key, Innermost(exception).Message, exception)
+        var noCredentials = exception.Message.Contains("credentials", StringComparison.OrdinalIgnoreCase);
+        var summary = noCredentials ? "no AWS credentials found (environment, profile or instance role)" : Innermost(exception).Message;
+        return new ObjectStoreException(ObjectStoreErrorKind.Permanent, operation, key, summary, exception)
         {
-            ErrorCode = exception.GetType().Name,
+            ErrorCode = noCredentials ? "NoCredentials" : exception.GetType().Name,
         };
     }
 
