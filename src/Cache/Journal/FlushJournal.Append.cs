@@ -1,0 +1,251 @@
+using System.Buffers;
+using System.Diagnostics;
+
+namespace S3Block.Cache.Journal;
+
+public sealed partial class FlushJournal
+{
+    // The zero bytes of a header unit after the 64 header bytes.
+    private static readonly byte[] HeaderUnitPadding = new byte[JournalFormat.MaxAlignment - JournalFormat.HeaderSize];
+
+    /// <summary>Test seam: awaited after a record's place is reserved and before it is written.</summary>
+    internal Func<long, Task>? BeforeWriteForTests { get; set; }
+
+    /// <summary>
+    /// Appends a record and returns where it is. When this returns, the record is readable but not durable; use
+    /// <see cref="FlushAsync"/> or <see cref="WaitDurableAsync"/> for durability.
+    /// </summary>
+    /// <param name="type">Write (payload = the data), Zero (no payload) or Opaque.</param>
+    /// <param name="deviceOffset">Device offset in bytes (Opaque: any value).</param>
+    /// <param name="length">Range length in bytes: the payload length for Write, positive for Zero (Opaque: any value).</param>
+    /// <param name="payload">The data; must not change until this returns. At most <see cref="MaxPayloadBytes"/>.</param>
+    /// <param name="cancellationToken">Cancels a wait for space (never a write in progress).</param>
+    /// <remarks>
+    /// Never fails for lack of journal space: above the high-water mark it is delayed, at capacity it waits until
+    /// <see cref="ReleaseThrough"/> frees space. Sequences are handed out in the order appends reserve their place;
+    /// concurrent appends to overlapping ranges are ordered by sequence, which the volume must also use for its index.
+    /// </remarks>
+    public async ValueTask<JournalPosition> AppendAsync(
+        JournalRecordType type,
+        long deviceOffset,
+        long length,
+        ReadOnlyMemory<byte> payload,
+        CancellationToken cancellationToken = default)
+    {
+        RecordHeader.ValidateAppend(type, deviceOffset, length, payload.Length);
+        if (payload.Length > _options.MaxPayloadBytes)
+        {
+            throw new ArgumentException($"Payload of {payload.Length} bytes exceeds the largest record ({_options.MaxPayloadBytes}).", nameof(payload));
+        }
+
+        var recordSize = JournalFormat.RecordSize(payload.Length, _options.RecordAlignment);
+        var throttled = await ThrottleAsync(recordSize, cancellationToken);
+        var reservation = await ReserveAsync(recordSize, cancellationToken);
+        if (throttled || reservation.WaitedForSpace)
+        {
+            Interlocked.Increment(ref _delayedAppends);
+        }
+
+        if (BeforeWriteForTests is { } hook)
+        {
+            await hook(reservation.Sequence);
+        }
+
+        WriteRecord(reservation, type, deviceOffset, length, payload);
+        CompleteWrite(reservation.Sequence);
+
+        Interlocked.Increment(ref _recordsAppended);
+        Interlocked.Add(ref _payloadBytesAppended, payload.Length);
+        Interlocked.Add(ref _journalBytesAppended, recordSize);
+        return new JournalPosition(reservation.Sequence, reservation.Segment.Id, reservation.Offset, payload.Length);
+    }
+
+    /// <summary>Appends a block write.</summary>
+    public ValueTask<JournalPosition> AppendWriteAsync(long deviceOffset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
+        AppendAsync(JournalRecordType.Write, deviceOffset, data.Length, data, cancellationToken);
+
+    /// <summary>Appends a TRIM / WRITE_ZEROES of a range.</summary>
+    public ValueTask<JournalPosition> AppendZeroAsync(long deviceOffset, long length, CancellationToken cancellationToken = default) =>
+        AppendAsync(JournalRecordType.Zero, deviceOffset, length, ReadOnlyMemory<byte>.Empty, cancellationToken);
+
+    /// <summary>A reserved place for one record.</summary>
+    private readonly record struct Reservation(JournalSegment Segment, long Sequence, long Offset, long DurableThrough, bool WaitedForSpace);
+
+    /// <summary>
+    /// Above the high-water mark, waits 1 ms plus a share of <see cref="JournalOptions.MaxThrottleDelay"/> that grows
+    /// linearly with the fill beyond the mark. Returns whether it waited.
+    /// </summary>
+    private ValueTask<bool> ThrottleAsync(long recordSize, CancellationToken cancellationToken)
+    {
+        var capacity = (double)_options.CapacityBytes;
+        var fill = (Volatile.Read(ref _usedBytes) + recordSize) / capacity;
+        if (fill <= _options.HighWaterMark)
+        {
+            return ValueTask.FromResult(false);
+        }
+
+        var beyond = Math.Min(1.0, (fill - _options.HighWaterMark) / Math.Max(1e-9, 1 - _options.HighWaterMark));
+        var delay = TimeSpan.FromMilliseconds(1) + ((_options.MaxThrottleDelay - TimeSpan.FromMilliseconds(1)) * beyond);
+        return DelayAsync(delay, cancellationToken);
+
+        async ValueTask<bool> DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
+        {
+            var start = Stopwatch.GetTimestamp();
+            await Task.Delay(delay, cancellationToken);
+            Interlocked.Add(ref _delayTicksTotal, Stopwatch.GetTimestamp() - start);
+            return true;
+        }
+    }
+
+    /// <summary>Reserves a place, waiting for <see cref="ReleaseThrough"/> when the journal is full.</summary>
+    private ValueTask<Reservation> ReserveAsync(long recordSize, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (TryReserveLocked(recordSize, waited: false, out var reservation))
+            {
+                return ValueTask.FromResult(reservation);
+            }
+        }
+
+        return WaitForSpaceAndReserveAsync(recordSize, cancellationToken);
+    }
+
+    private async ValueTask<Reservation> WaitForSpaceAndReserveAsync(long recordSize, CancellationToken cancellationToken)
+    {
+        var start = Stopwatch.GetTimestamp();
+        Interlocked.Increment(ref _appendsWaitedForSpace);
+        try
+        {
+            while (true)
+            {
+                Task spaceFreed;
+                lock (_lock)
+                {
+                    if (TryReserveLocked(recordSize, waited: true, out var reservation))
+                    {
+                        return reservation;
+                    }
+
+                    spaceFreed = _spaceFreed.Task;
+                    Interlocked.Increment(ref _appendsWaitingForSpace);
+                }
+
+                try
+                {
+                    await spaceFreed.WaitAsync(cancellationToken);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _appendsWaitingForSpace);
+                }
+            }
+        }
+        finally
+        {
+            Interlocked.Add(ref _delayTicksTotal, Stopwatch.GetTimestamp() - start);
+        }
+    }
+
+    /// <summary>
+    /// Reserves sequence, segment and offset if the capacity allows, starting a new segment when the record does not
+    /// fit in the active one. Call under the lock.
+    /// </summary>
+    private bool TryReserveLocked(long recordSize, bool waited, out Reservation reservation)
+    {
+        ThrowIfUnusableLocked();
+        var alignment = _options.RecordAlignment;
+        var startSegment = _active is null || _active.EndOffset + recordSize > _options.SegmentSizeBytes;
+        var needed = recordSize + (startSegment ? alignment : 0);
+        if (_usedBytes + needed > _options.CapacityBytes)
+        {
+            reservation = default;
+            return false;
+        }
+
+        if (startSegment)
+        {
+            _active = CreateSegmentLocked(_nextSequence);
+            _usedBytes += _active.EndOffset;
+        }
+
+        var segment = _active!;
+        var sequence = _nextSequence++;
+        var offset = segment.EndOffset;
+        segment.EndOffset += recordSize;
+        segment.LastSequence = sequence;
+        _usedBytes += recordSize;
+        _writes.Begin(sequence);
+        reservation = new Reservation(segment, sequence, offset, _durableSequence, waited);
+        return true;
+    }
+
+    /// <summary>Creates a segment file with its header; it becomes the active segment. Call under the lock.</summary>
+    /// <remarks>Rare (once per segment size), so doing the file creation under the lock is acceptable.</remarks>
+    private JournalSegment CreateSegmentLocked(long firstSequence)
+    {
+        var alignment = _options.RecordAlignment;
+        var path = Path.Combine(_directory, JournalFormat.SegmentFileName(firstSequence));
+        var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        try
+        {
+            var unit = new byte[alignment];
+            new SegmentHeader(_volumeId, _writerEpoch, firstSequence, alignment).Write(unit);
+            RandomAccess.Write(handle, unit, 0);
+        }
+        catch
+        {
+            handle.Dispose();
+            File.Delete(path);
+            throw;
+        }
+
+        var segment = new JournalSegment(firstSequence, path, handle, alignment, alignment, firstSequence - 1);
+        _segments.Add(segment);
+        PublishSegmentsLocked();
+        return segment;
+    }
+
+    /// <summary>Writes header unit and payload with one positional gather write. A failure faults the journal.</summary>
+    private void WriteRecord(in Reservation reservation, JournalRecordType type, long deviceOffset, long length, ReadOnlyMemory<byte> payload)
+    {
+        var header = ArrayPool<byte>.Shared.Rent(JournalFormat.HeaderSize);
+        try
+        {
+            new RecordHeader(type, reservation.Sequence, deviceOffset, length, payload.Length, reservation.DurableThrough)
+                .Write(header, payload.Span);
+            var padding = HeaderUnitPadding.AsMemory(0, reservation.Segment.Alignment - JournalFormat.HeaderSize);
+            ReadOnlyMemory<byte>[] buffers = payload.IsEmpty
+                ? [header.AsMemory(0, JournalFormat.HeaderSize), padding]
+                : [header.AsMemory(0, JournalFormat.HeaderSize), padding, payload];
+            RandomAccess.Write(reservation.Segment.Handle, buffers, reservation.Offset);
+        }
+        catch (Exception e)
+        {
+            // The sequence is reserved and can never be written now: a hole would end replay here, so stop.
+            Fault(e);
+            throw new JournalFaultedException(e);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(header);
+        }
+    }
+
+    /// <summary>Marks a record written; wakes the durability loop when a waiter or closing needs it.</summary>
+    private void CompleteWrite(long sequence)
+    {
+        bool wake;
+        lock (_lock)
+        {
+            _writes.Complete(sequence);
+            wake = _closing
+                || (_durabilityWaiters.TryPeek(out _, out var earliest) && earliest <= _writes.WrittenThrough);
+        }
+
+        if (wake)
+        {
+            _syncSignal.Set();
+        }
+    }
+}

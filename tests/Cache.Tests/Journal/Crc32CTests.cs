@@ -1,0 +1,63 @@
+using System.Text;
+using S3Block.Cache.Journal;
+
+namespace S3Block.Tests.Journal;
+
+public sealed class Crc32CTests
+{
+    [Fact]
+    public void Standard_check_value_of_123456789()
+    {
+        Assert.Equal(0xE3069283u, Crc32C.Compute(Encoding.ASCII.GetBytes("123456789")));
+    }
+
+    [Fact]
+    public void Empty_input_gives_zero()
+    {
+        Assert.Equal(0u, Crc32C.Compute([]));
+    }
+
+    [Fact]
+    public void Known_vector_32_bytes_of_zeros()
+    {
+        // RFC 3720 (iSCSI) appendix B.4: 32 bytes of 00h.
+        Assert.Equal(0x8A9136AAu, Crc32C.Compute(new byte[32]));
+    }
+
+    [Fact]
+    public void Matches_a_bitwise_reference_for_every_length_and_tail()
+    {
+        var data = JournalTestKit.Payload(300, seed: 7);
+        for (var length = 0; length <= data.Length; length++)
+        {
+            Assert.Equal(Reference(data.AsSpan(0, length)), Crc32C.Compute(data.AsSpan(0, length)));
+        }
+    }
+
+    [Fact]
+    public void Incremental_updates_equal_one_shot()
+    {
+        var data = JournalTestKit.Payload(1000, seed: 3);
+        for (var split = 0; split <= data.Length; split += 37)
+        {
+            var state = Crc32C.Update(Crc32C.InitialState, data.AsSpan(0, split));
+            state = Crc32C.Update(state, data.AsSpan(split));
+            Assert.Equal(Crc32C.Compute(data), Crc32C.Finish(state));
+        }
+    }
+
+    private static uint Reference(ReadOnlySpan<byte> data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in data)
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++)
+            {
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0x82F63B78u : crc >> 1;
+            }
+        }
+
+        return ~crc;
+    }
+}
