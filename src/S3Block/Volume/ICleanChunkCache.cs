@@ -1,0 +1,24 @@
+namespace S3Block.Volume;
+
+/// <summary>
+/// Where the volume keeps clean chunk images by their immutable object key (so an entry can never be stale).
+/// Implemented over <c>S3Block.Cache.Chunks</c>; a miss is always allowed.
+/// </summary>
+public interface ICleanChunkCache
+{
+    /// <summary>Copies <paramref name="destination"/>.Length bytes from <paramref name="offset"/> of the image; false on a miss.</summary>
+    ValueTask<bool> TryReadAsync(string key, int offset, Memory<byte> destination, CancellationToken cancellationToken);
+
+    /// <summary>Keeps an image (after a fetch or an upload).</summary>
+    ValueTask PutAsync(string key, ReadOnlyMemory<byte> image, CancellationToken cancellationToken);
+}
+
+/// <summary>A cache that keeps nothing: every read of committed data goes to the store.</summary>
+public sealed class NoChunkCache : ICleanChunkCache
+{
+    public static NoChunkCache Instance { get; } = new();
+
+    public ValueTask<bool> TryReadAsync(string key, int offset, Memory<byte> destination, CancellationToken cancellationToken) => ValueTask.FromResult(false);
+
+    public ValueTask PutAsync(string key, ReadOnlyMemory<byte> image, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+}

@@ -1,0 +1,159 @@
+using S3Block.ObjectStore;
+
+namespace S3Block.Volume;
+
+public sealed partial class S3Volume
+{
+    // Guarded by _lock.
+    private readonly List<GarbageEntry> _garbage = [];
+    private long _lastCheckpointNumber;
+    private long _checkpointsWritten;
+    private long _garbageDeleted;
+
+    /// <summary>Renews the lease every third of its TTL; store failures only delay renewal, losing it stops writes.</summary>
+    private async Task RunLeaseLoopAsync(CancellationToken cancellationToken)
+    {
+        var period = _options.LeaseTtl / 3;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(period, _time, cancellationToken);
+            try
+            {
+                await _lease.RenewAsync(_options.LeaseTtl, cancellationToken);
+            }
+            catch (VolumeFencedException e)
+            {
+                Fault(e);
+                return;
+            }
+            catch (ObjectStoreException e)
+            {
+                Interlocked.Increment(ref _storeRetries);
+                VolumeLog.LeaseRenewalFailed(_logger, _keys.Name, period, e.Message);
+            }
+        }
+    }
+
+    /// <summary>After a commit: a checkpoint every <see cref="VolumeOptions.CheckpointEvery"/> commits, and garbage deletion.</summary>
+    private async Task MaintainAfterCommitAsync(CancellationToken cancellationToken)
+    {
+        long commit;
+        List<ChunkChange> snapshot;
+        lock (_lock)
+        {
+            commit = _lastCommitNumber;
+            if (commit - _lastCheckpointNumber < _options.CheckpointEvery)
+            {
+                snapshot = [];
+            }
+            else
+            {
+                snapshot = _map.Snapshot();
+            }
+        }
+
+        if (commit - _lastCheckpointNumber >= _options.CheckpointEvery)
+        {
+            await WriteCheckpointAsync(commit, snapshot, cancellationToken);
+        }
+
+        await DeleteGarbageAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes the full map as of <paramref name="commit"/>, then drops the records opening no longer needs: commits and
+    /// checkpoints older than the previous checkpoint (one generation is kept for readers that listed just before).
+    /// Versions superseded up to this commit become deletable after <see cref="VolumeOptions.GarbageDelay"/>.
+    /// </summary>
+    private async Task WriteCheckpointAsync(long commit, List<ChunkChange> entries, CancellationToken cancellationToken)
+    {
+        var record = new CommitRecord
+        {
+            Kind = CommitKind.Checkpoint,
+            VolumeId = _descriptor.VolumeId,
+            CommitNumber = commit,
+            Epoch = _lease.Epoch,
+            WriterNode = _node,
+            JournalSequence = _committedSequence,
+            CreatedAt = _time.GetUtcNow(),
+            Changes = entries,
+        };
+        await PublishAsync(_keys.Checkpoint(commit), record, cancellationToken);
+        long previous;
+        lock (_lock)
+        {
+            previous = _lastCheckpointNumber;
+            _lastCheckpointNumber = commit;
+            var deleteAfter = _time.GetUtcNow() + _options.GarbageDelay;
+            for (var i = 0; i < _garbage.Count; i++)
+            {
+                if (_garbage[i].SupersededAt <= commit && _garbage[i].DeleteAfter is null)
+                {
+                    _garbage[i] = _garbage[i] with { DeleteAfter = deleteAfter };
+                }
+            }
+        }
+
+        Interlocked.Increment(ref _checkpointsWritten);
+        var obsolete = await _store.ListAllAsync(_keys.CommitsPrefix, cancellationToken)
+            .Concat(_store.ListAllAsync(_keys.CheckpointsPrefix, cancellationToken))
+            .Where(o => VolumeKeys.NumberFromKey(o.Key) < previous)
+            .Select(o => o.Key)
+            .ToListAsync(cancellationToken);
+        await DeleteKeysAsync(obsolete, cancellationToken);
+        VolumeLog.CheckpointWritten(_logger, commit, _keys.Name, entries.Count, obsolete.Count);
+    }
+
+    /// <summary>Deletes superseded chunk versions whose safety delay has passed, in batches.</summary>
+    private async Task DeleteGarbageAsync(CancellationToken cancellationToken)
+    {
+        List<GarbageEntry> due;
+        var now = _time.GetUtcNow();
+        lock (_lock)
+        {
+            due = _garbage.Where(g => g.DeleteAfter <= now).ToList();
+        }
+
+        if (due.Count == 0)
+        {
+            return;
+        }
+
+        var failed = await DeleteKeysAsync(due.Select(g => g.Key).ToList(), cancellationToken);
+        lock (_lock)
+        {
+            _garbage.RemoveAll(g => g.DeleteAfter <= now && !failed.Contains(g.Key));
+        }
+
+        Interlocked.Add(ref _garbageDeleted, due.Count - failed.Count);
+    }
+
+    /// <summary>Deletes keys in batches; returns the ones that could not be deleted this time.</summary>
+    private async Task<HashSet<string>> DeleteKeysAsync(List<string> keys, CancellationToken cancellationToken)
+    {
+        var failed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var batch in keys.Chunk(IObjectStore.MaxDeleteBatch))
+        {
+            try
+            {
+                foreach (var failure in await _store.DeleteManyAsync(batch, cancellationToken))
+                {
+                    failed.Add(failure.Key);
+                }
+            }
+            catch (ObjectStoreException e)
+            {
+                // Garbage waits for the next sweep; it never blocks write-back.
+                Interlocked.Increment(ref _storeRetries);
+                VolumeLog.GarbageDeleteFailed(_logger, batch.Length, _keys.Name, e.Message);
+                failed.UnionWith(batch);
+            }
+        }
+
+        return failed;
+    }
+
+    /// <summary>A superseded chunk version: deletable once a checkpoint after <paramref name="SupersededAt"/> exists and
+    /// <paramref name="DeleteAfter"/> has passed.</summary>
+    private readonly record struct GarbageEntry(string Key, long SupersededAt, DateTimeOffset? DeleteAfter);
+}

@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using S3Block.Block;
+using S3Block.ObjectStore;
+
+namespace S3Block.Volume;
+
+public sealed partial class S3Volume
+{
+    private readonly ConcurrentDictionary<string, Lazy<Task<byte[]>>> _fetches = new(StringComparer.Ordinal);
+    private long _chunkFetches;
+    private long _bytesFetched;
+    private long _cacheHits;
+
+    public async ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        CheckRange(offset, destination.Length);
+        var chunkSize = _descriptor.ChunkSizeBytes;
+        var done = 0;
+        while (done < destination.Length)
+        {
+            var at = offset + done;
+            var chunk = at / chunkSize;
+            var inChunk = (int)(at % chunkSize);
+            var piece = Math.Min(chunkSize - inChunk, destination.Length - done);
+            await ReadPieceAsync(chunk, inChunk, destination.Slice(done, piece), cancellationToken);
+            done += piece;
+        }
+    }
+
+    /// <summary>
+    /// Reads part of one chunk: the newest extent covering it all, else the committed data, with every later dirty
+    /// extent applied in sequence order.
+    /// </summary>
+    /// <remarks>
+    /// The snapshot (committed version + dirty extents) is consistent because both change together under the lock.
+    /// The uploader releases journal records only after replacing them by a newer committed version, so a read
+    /// that finds its records released simply takes a new snapshot.
+    /// </remarks>
+    private async ValueTask ReadPieceAsync(long chunk, int offset, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            ChunkVersion version;
+            DirtyExtent[] extents;
+            lock (_lock)
+            {
+                version = _map[chunk];
+                extents = _dirty.Snapshot(chunk);
+            }
+
+            try
+            {
+                var start = LastCovering(extents, offset, destination.Length);
+                if (start < 0)
+                {
+                    await ReadCommittedAsync(chunk, version, offset, destination, cancellationToken);
+                }
+
+                ApplyExtents(extents, Math.Max(start, 0), offset, destination.Span);
+                return;
+            }
+            catch (Exception e) when (attempt < 5 && IsSnapshotStale(e))
+            {
+                // The records were committed and released (or the version deleted) meanwhile: take a new snapshot.
+            }
+        }
+    }
+
+    /// <summary>Copies committed chunk data: zeros for an absent chunk, else from the cache or the store.</summary>
+    private async ValueTask ReadCommittedAsync(long chunk, ChunkVersion version, int offset, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        if (version.IsZero)
+        {
+            destination.Span.Clear();
+            return;
+        }
+
+        var key = _keys.Chunk(chunk, version);
+        if (await _cache.TryReadAsync(key, offset, destination, cancellationToken))
+        {
+            Interlocked.Increment(ref _cacheHits);
+            return;
+        }
+
+        var image = await FetchAsync(key, foreground: true, cancellationToken);
+        image.AsSpan(offset, destination.Length).CopyTo(destination.Span);
+    }
+
+    /// <summary>
+    /// Fetches a whole chunk image once however many readers want it at the same moment, and caches it. Foreground
+    /// (read) fetches use their own slots so they never wait behind write-back, and give up after
+    /// <see cref="VolumeOptions.ReadTimeout"/>; background (upload) fetches retry for as long as it takes.
+    /// </summary>
+    private async Task<byte[]> FetchAsync(string key, bool foreground, CancellationToken cancellationToken)
+    {
+        // Shared by every reader of the key, so it runs on the volume's lifetime token, not the first caller's.
+        var fetch = _fetches.GetOrAdd(key, k => new Lazy<Task<byte[]>>(() => FetchOnceAsync(k, foreground, _stopping.Token)));
+        try
+        {
+            return await fetch.Value.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            _fetches.TryRemove(new KeyValuePair<string, Lazy<Task<byte[]>>>(key, fetch));
+        }
+    }
+
+    private async Task<byte[]> FetchOnceAsync(string key, bool foreground, CancellationToken cancellationToken)
+    {
+        var slots = foreground ? _fetchSlots : _uploadSlots;
+        await slots.WaitAsync(cancellationToken);
+        try
+        {
+            var deadline = foreground ? _time.GetUtcNow() + _options.ReadTimeout : DateTimeOffset.MaxValue;
+            var content = await RetryAsync(
+                "GET", ct => _store.GetAsync(key, null, ct), deadline, retryPermanent: !foreground, cancellationToken);
+            Interlocked.Increment(ref _chunkFetches);
+            Interlocked.Add(ref _bytesFetched, content.Data.Length);
+            await _cache.PutAsync(key, content.Data, cancellationToken);
+            return content.Data;
+        }
+        catch (ObjectStoreException e) when (e.Kind != ObjectStoreErrorKind.NotFound)
+        {
+            throw new BlockIOException(BlockIOException.EIO, $"cannot read {key} from the store: {e.Message}", e);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    /// <summary>Index of the newest extent that covers the whole range, or -1.</summary>
+    private static int LastCovering(DirtyExtent[] extents, int offset, int length)
+    {
+        for (var i = extents.Length - 1; i >= 0; i--)
+        {
+            if (extents[i].Covers(offset, length))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Applies extents <paramref name="from"/>.. (sequence order) to a destination holding chunk bytes at <paramref name="offset"/>.</summary>
+    private void ApplyExtents(DirtyExtent[] extents, int from, int offset, Span<byte> destination)
+    {
+        for (var i = from; i < extents.Length; i++)
+        {
+            var extent = extents[i];
+            if (!extent.Overlaps(offset, destination.Length))
+            {
+                continue;
+            }
+
+            var start = Math.Max(offset, extent.OffsetInChunk);
+            var end = Math.Min(offset + destination.Length, extent.End);
+            var target = destination[(start - offset)..(end - offset)];
+            if (extent.IsZero)
+            {
+                target.Clear();
+            }
+            else
+            {
+                _journal.ReadPayload(extent.Source, extent.PayloadOffset + (start - extent.OffsetInChunk), target);
+            }
+        }
+    }
+
+    private static bool IsSnapshotStale(Exception e) =>
+        e is ArgumentException or ObjectDisposedException
+        || e is ObjectStoreException { Kind: ObjectStoreErrorKind.NotFound };
+}

@@ -1,0 +1,273 @@
+using System.Buffers;
+using S3Block.ObjectStore;
+
+namespace S3Block.Volume;
+
+public sealed partial class S3Volume
+{
+    private long _commitsPublished;
+    private long _chunksUploaded;
+    private long _bytesUploaded;
+    private long _chunksZeroed;
+    private long _storeRetries;
+
+    /// <summary>Test seam: called after every chunk of a commit is uploaded and before the commit record is published.</summary>
+    internal Func<long, Task>? BeforePublishForTests { get; set; }
+
+    private async Task RunUploadLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await _uploadWanted.WaitAsync(_options.CommitInterval, cancellationToken);
+            try
+            {
+                while (await CommitOnceAsync(cancellationToken) && OverThreshold())
+                {
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (VolumeFencedException e)
+            {
+                Fault(e);
+                return;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Only the journal can fail here (store errors are retried inside): without it nothing can be uploaded.
+                Fault(e);
+                return;
+            }
+        }
+    }
+
+    private bool OverThreshold()
+    {
+        lock (_lock)
+        {
+            return _dirty.DirtyBytes >= _options.CommitThresholdBytes;
+        }
+    }
+
+    /// <summary>
+    /// One write-back step (docs/volume-format.md, "Writing back"): cut at S, build each dirty chunk's image as of S,
+    /// upload, publish commit N, then apply it and release the journal through S.
+    /// </summary>
+    /// <returns>True when a commit was published.</returns>
+    internal async Task<bool> CommitOnceAsync(CancellationToken cancellationToken)
+    {
+        long cutAt;
+        List<(long Chunk, DirtyExtent[] Extents)> cut;
+        List<ChunkVersion> bases;
+        lock (_lock)
+        {
+            cutAt = _indexed.CompletedThrough;
+            if (cutAt <= _committedSequence)
+            {
+                return false;
+            }
+
+            cut = _dirty.CutAt(cutAt);
+            bases = cut.Select(c => _map[c.Chunk]).ToList();
+        }
+
+        // S3 must never get ahead of the local journal: a commit only covers records that survive a power cut.
+        await _journal.WaitDurableAsync(cutAt, cancellationToken);
+        var commitNumber = _lastCommitNumber + 1;
+        var version = new ChunkVersion(_lease.Epoch, commitNumber);
+        var changes = new ChunkChange?[cut.Count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, cut.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = _options.MaxUploadsInFlight, CancellationToken = cancellationToken },
+            async (i, ct) => changes[i] = await UploadChunkAsync(cut[i].Chunk, bases[i], cut[i].Extents, version, ct));
+
+        var record = new CommitRecord
+        {
+            Kind = CommitKind.Commit,
+            VolumeId = _descriptor.VolumeId,
+            CommitNumber = commitNumber,
+            Epoch = _lease.Epoch,
+            WriterNode = _node,
+            JournalSequence = cutAt,
+            CreatedAt = _time.GetUtcNow(),
+            Changes = [.. changes.Where(c => c is not null).Select(c => c!.Value)],
+        };
+        if (BeforePublishForTests is { } hook)
+        {
+            await hook(commitNumber);
+        }
+
+        await PublishAsync(_keys.Commit(commitNumber), record, cancellationToken);
+        Apply(record, cut);
+        _journal.ReleaseThrough(cutAt);
+        await MaintainAfterCommitAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>Builds a chunk's image as of the cut and uploads it; null when the chunk does not change.</summary>
+    private async Task<ChunkChange?> UploadChunkAsync(long chunk, ChunkVersion baseVersion, DirtyExtent[] extents, ChunkVersion version, CancellationToken cancellationToken)
+    {
+        var length = _descriptor.ChunkLength(chunk);
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var image = buffer.AsMemory(0, length);
+            var start = LastCovering(extents, 0, length);
+            if (start < 0)
+            {
+                await ReadBaseForUploadAsync(chunk, baseVersion, image, cancellationToken);
+            }
+
+            ApplyExtents(extents, Math.Max(start, 0), 0, image.Span);
+            if (!image.Span.ContainsAnyExcept((byte)0))
+            {
+                // All zeros: no object at all; reads of it cost nothing.
+                Interlocked.Increment(ref _chunksZeroed);
+                return baseVersion.IsZero ? null : new ChunkChange(chunk, ChunkVersion.Zero);
+            }
+
+            var key = _keys.Chunk(chunk, version);
+            await RetryAsync("PUT", ct => _store.PutAsync(key, image, PutCondition.None, ct), DateTimeOffset.MaxValue, retryPermanent: true, cancellationToken);
+            Interlocked.Increment(ref _chunksUploaded);
+            Interlocked.Add(ref _bytesUploaded, length);
+            await _cache.PutAsync(key, image, cancellationToken);
+            return new ChunkChange(chunk, version);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task ReadBaseForUploadAsync(long chunk, ChunkVersion baseVersion, Memory<byte> image, CancellationToken cancellationToken)
+    {
+        if (baseVersion.IsZero)
+        {
+            image.Span.Clear();
+            return;
+        }
+
+        var key = _keys.Chunk(chunk, baseVersion);
+        if (!await _cache.TryReadAsync(key, 0, image, cancellationToken))
+        {
+            var data = await FetchAsync(key, foreground: false, cancellationToken);
+            data.AsSpan(0, image.Length).CopyTo(image.Span);
+        }
+    }
+
+    /// <summary>
+    /// Publishes a commit record with If-None-Match: *, retrying store failures for as long as it takes. Losing the race
+    /// means another writer owns the volume now, unless the lost race is our own earlier try whose answer got lost.
+    /// </summary>
+    private async Task PublishAsync(string key, CommitRecord record, CancellationToken cancellationToken)
+    {
+        var body = CommitRecordCodec.Encode(record);
+        try
+        {
+            await RetryAsync("PUT", ct => _store.PutAsync(key, body, PutCondition.CreateOnly, ct), DateTimeOffset.MaxValue, retryPermanent: true, cancellationToken);
+        }
+        catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.PreconditionFailed)
+        {
+            var existing = await RetryAsync("GET", ct => _store.GetAsync(key, null, ct), DateTimeOffset.MaxValue, retryPermanent: true, cancellationToken);
+            if (!existing.Data.AsSpan().SequenceEqual(body))
+            {
+                throw new VolumeFencedException(
+                    $"{(record.Kind == CommitKind.Commit ? "commit" : "checkpoint")} {record.CommitNumber} of volume '{_keys.Name}' was published by another writer; this daemon no longer owns the volume", e);
+            }
+        }
+    }
+
+    /// <summary>Makes a published commit current: the map moves on, its extents leave the dirty index, waiters wake.</summary>
+    private void Apply(CommitRecord record, List<(long Chunk, DirtyExtent[] Extents)> cut)
+    {
+        lock (_lock)
+        {
+            var replaced = _map.Apply(record.Changes);
+            foreach (var (chunk, _) in cut)
+            {
+                _dirty.RemoveUpTo(chunk, record.JournalSequence);
+            }
+
+            foreach (var (chunk, old) in replaced)
+            {
+                _garbage.Add(new GarbageEntry(_keys.Chunk(chunk, old), record.CommitNumber, DeleteAfter: null));
+            }
+
+            _lastCommitNumber = record.CommitNumber;
+            _committedSequence = record.JournalSequence;
+            _lastCommitTime = record.CreatedAt;
+            for (var i = _commitWaiters.Count - 1; i >= 0; i--)
+            {
+                if (_commitWaiters[i].Sequence <= _committedSequence)
+                {
+                    _commitWaiters[i].Done.TrySetResult();
+                    _commitWaiters.RemoveAt(i);
+                }
+            }
+        }
+
+        Interlocked.Increment(ref _commitsPublished);
+        VolumeLog.CommitPublished(_logger, record.CommitNumber, _keys.Name, record.JournalSequence, record.Changes.Count);
+    }
+
+    /// <summary>
+    /// The empty commit a new writer publishes before serving, so that an older writer still running can never publish
+    /// again (docs/volume-format.md, "Single writer").
+    /// </summary>
+    private async Task PublishFenceAsync(CancellationToken cancellationToken)
+    {
+        var record = new CommitRecord
+        {
+            Kind = CommitKind.Commit,
+            VolumeId = _descriptor.VolumeId,
+            CommitNumber = _lastCommitNumber + 1,
+            Epoch = _lease.Epoch,
+            WriterNode = _node,
+            JournalSequence = _committedSequence,
+            CreatedAt = _time.GetUtcNow(),
+            Changes = [],
+        };
+        await PublishAsync(_keys.Commit(record.CommitNumber), record, cancellationToken);
+        Apply(record, []);
+    }
+
+    /// <summary>
+    /// Runs a store call, retrying failures with capped exponential backoff until <paramref name="deadline"/>. Uploads
+    /// and commits retry even permanent errors (expired credentials get fixed; the data is safe in the journal).
+    /// Not-found and lost races are answers, not failures, and are never retried.
+    /// </summary>
+    private async Task<T> RetryAsync<T>(string operation, Func<CancellationToken, Task<T>> call, DateTimeOffset deadline, bool retryPermanent, CancellationToken cancellationToken)
+    {
+        var policy = new RetryPolicy(int.MaxValue, TimeSpan.FromMilliseconds(100), _options.MaxRetryDelay);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call(cancellationToken);
+            }
+            catch (ObjectStoreException e) when (
+                (e.Kind == ObjectStoreErrorKind.Transient || (retryPermanent && e.Kind == ObjectStoreErrorKind.Permanent))
+                && _time.GetUtcNow() < deadline)
+            {
+                Interlocked.Increment(ref _storeRetries);
+                if (attempt == 1 || attempt % 10 == 0)
+                {
+                    VolumeLog.StoreRetry(_logger, operation, attempt, e.Message);
+                }
+
+                var delay = policy.DelayAfter(attempt, Random.Shared);
+                var remaining = deadline - _time.GetUtcNow();
+                await Task.Delay(remaining < delay ? (remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero) : delay, _time, cancellationToken);
+            }
+        }
+    }
+
+    private Task<bool> RetryAsync(string operation, Func<CancellationToken, Task> call, DateTimeOffset deadline, bool retryPermanent, CancellationToken cancellationToken) =>
+        RetryAsync(operation, async ct =>
+        {
+            await call(ct);
+            return true;
+        }, deadline, retryPermanent, cancellationToken);
+}

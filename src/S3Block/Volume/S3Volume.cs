@@ -1,0 +1,327 @@
+using Microsoft.Extensions.Logging;
+using S3Block.Block;
+using S3Block.Cache.Journal;
+using S3Block.ObjectStore;
+
+namespace S3Block.Volume;
+
+/// <summary>
+/// A block device whose data lives in an object store as fixed-size chunks, behind the local flush journal
+/// (dirty data) and a clean-chunk cache. Protocol and layout: docs/volume-format.md.
+/// </summary>
+/// <remarks>
+/// <para><b>Write path.</b> A write is appended to the journal, indexed in <see cref="DirtyIndex"/> and acknowledged
+/// (volatile-cache semantics); FLUSH waits for the journal's fdatasync (and, in <see cref="FlushMode.Remote"/>, for a
+/// commit); FUA waits for its own record.</para>
+/// <para><b>Upload.</b> One background loop cuts at a journal position, builds each dirty chunk's image as of that
+/// position, uploads the images, then publishes a commit record (partial file <c>S3Volume.Upload.cs</c>).</para>
+/// <para><b>Read path.</b> The committed chunk (cache, else store) with the dirty extents applied in sequence order.</para>
+/// <para><b>Locking.</b> <see cref="_lock"/> guards the chunk map, the dirty index and the commit bookkeeping; it is
+/// never held across I/O.</para>
+/// </remarks>
+public sealed partial class S3Volume : IBlockBackend
+{
+    private readonly IObjectStore _store;
+    private readonly VolumeKeys _keys;
+    private readonly VolumeDescriptor _descriptor;
+    private readonly FlushJournal _journal;
+    private readonly ICleanChunkCache _cache;
+    private readonly VolumeOptions _options;
+    private readonly VolumeLease _lease;
+    private readonly Guid _node;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _fetchSlots;
+    private readonly SemaphoreSlim _uploadSlots;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly AsyncSignal _uploadWanted = new();
+    private readonly List<Task> _loops = [];
+
+    // Guarded by _lock.
+    private readonly Lock _lock = new();
+    private readonly ChunkMap _map;
+    private readonly DirtyIndex _dirty;
+    private readonly ContiguousSequence _indexed;
+    private readonly List<(long Sequence, TaskCompletionSource Done)> _commitWaiters = [];
+    private long _lastCommitNumber;
+    private long _committedSequence;
+    private DateTimeOffset? _lastCommitTime;
+    private Exception? _fault;
+
+    private S3Volume(OpenContext context, CommittedState state, FlushJournal journal, VolumeLease lease, long committedSequence)
+    {
+        _store = context.Store;
+        _keys = new VolumeKeys(state.Descriptor.Name);
+        _descriptor = state.Descriptor;
+        _journal = journal;
+        _cache = context.Cache;
+        _options = context.Options;
+        _lease = lease;
+        _node = context.Node;
+        _logger = context.Logger;
+        _time = context.Time;
+        _map = state.Chunks;
+        _dirty = new DirtyIndex(_descriptor.ChunkSizeBytes);
+        _indexed = new ContiguousSequence(journal.AppendedSequence);
+        _committedSequence = committedSequence;
+        _lastCommitNumber = state.LastCommitNumber;
+        _lastCommitTime = state.LastCommitTime;
+        _lastCheckpointNumber = state.CheckpointNumber;
+        _fetchSlots = new SemaphoreSlim(_options.MaxFetchesInFlight, _options.MaxFetchesInFlight);
+        _uploadSlots = new SemaphoreSlim(_options.MaxUploadsInFlight, _options.MaxUploadsInFlight);
+    }
+
+    public long SizeBytes => _descriptor.SizeBytes;
+
+    public int LogicalBlockSize => _descriptor.LogicalBlockSize;
+
+    public VolumeDescriptor Descriptor => _descriptor;
+
+    public long Epoch => _lease.Epoch;
+
+    /// <summary>What replaying the journal found at open.</summary>
+    public JournalReplayReport JournalReplay => _journal.ReplayReport;
+
+    /// <summary>The journal, for its statistics.</summary>
+    public FlushJournal Journal => _journal;
+
+    /// <summary>
+    /// Opens a volume for writing: takes the lease, replays the local journal, fences older writers with an empty
+    /// commit, and starts the upload and lease loops.
+    /// </summary>
+    /// <exception cref="VolumeInUseException">Another daemon holds the lease.</exception>
+    /// <exception cref="VolumeException">The volume is missing or damaged, or the local journal is stale.</exception>
+    public static async Task<S3Volume> OpenAsync(OpenContext context, CancellationToken cancellationToken)
+    {
+        var problem = context.Options.Validate().FirstOrDefault();
+        if (problem is not null)
+        {
+            throw new ArgumentException(problem, nameof(context));
+        }
+
+        var keys = new VolumeKeys(context.VolumeName);
+        var state = await VolumeCatalog.OpenAsync(context.Store, context.VolumeName, cancellationToken);
+        var lease = await VolumeLease.AcquireAsync(
+            context.Store, keys, context.Node, context.Options.LeaseTtl, state.LastEpoch, context.ForceTakeover, context.Time, cancellationToken);
+        FlushJournal? journal = null;
+        try
+        {
+            var sameWriter = state.LastCommitNumber == 0 || state.LastWriterNode == context.Node;
+            var replayed = new List<JournalRecord>();
+            journal = OpenJournal(context, state, lease, replayed);
+            if (sameWriter && journal.AppendedSequence < state.LastJournalSequence)
+            {
+                // The local journal ends before what S3 already holds (its disk lost data S3 has): everything in it is in
+                // S3, and continuing it would hand out sequences S3 already covers. Keep it aside and start afresh.
+                await journal.DisposeAsync();
+                var aside = $"{context.JournalDirectory}.behind-{context.Time.GetUtcNow():yyyyMMddHHmmss}";
+                Directory.Move(context.JournalDirectory, aside);
+                VolumeLog.JournalBehind(context.Logger, context.VolumeName, state.LastJournalSequence, aside);
+                replayed.Clear();
+                journal = OpenJournal(context, state, lease, replayed);
+            }
+
+            // Our own journal's records up to the newest commit are in S3 already; anything else must be replayed, which
+            // is safe only if nobody else has written the volume since this journal was written.
+            // Without our own commit to compare with, every record we still hold may be missing from S3.
+            var committedSequence = sameWriter ? state.LastJournalSequence : journal.AppendedSequence;
+            var pending = replayed
+                .Where(r => (!sameWriter || r.Sequence > committedSequence) && r.Type is JournalRecordType.Write or JournalRecordType.Zero)
+                .ToList();
+            if (!sameWriter && pending.Count > 0)
+            {
+                throw new VolumeException(
+                    $"the local journal in {context.JournalDirectory} holds {pending.Count} writes, but volume '{context.VolumeName}' was written by " +
+                    $"another node (commit {state.LastCommitNumber}) since; replaying them would corrupt it. Move the journal aside to discard them.");
+            }
+
+            var volume = new S3Volume(context, state, journal, lease, Math.Min(committedSequence, journal.AppendedSequence));
+            volume.IndexReplayed(pending);
+            journal.ReleaseThrough(volume._committedSequence);
+            await volume.PublishFenceAsync(cancellationToken);
+            volume.StartLoops();
+            VolumeLog.Opened(context.Logger, context.VolumeName, state.Descriptor.SizeBytes, state.Chunks.Count, volume._lastCommitNumber, lease.Epoch, pending.Count, volume._dirty.DirtyBytes);
+            return volume;
+        }
+        catch
+        {
+            if (journal is not null)
+            {
+                await journal.DisposeAsync();
+            }
+
+            throw;
+        }
+    }
+
+    private static FlushJournal OpenJournal(OpenContext context, CommittedState state, VolumeLease lease, List<JournalRecord> replayed) =>
+        FlushJournal.Open(
+            context.JournalDirectory, state.Descriptor.VolumeId, lease.Epoch, Math.Max(1, state.LastJournalSequence + 1), context.JournalOptions,
+            (in JournalRecord record, ReadOnlySpan<byte> _) => replayed.Add(record));
+
+    /// <summary>
+    /// Stops the volume. With <paramref name="drain"/>, first uploads everything and releases the lease so another
+    /// node may take over at once; without it, dirty data stays in the journal for the next start on this node.
+    /// </summary>
+    public async Task CloseAsync(bool drain, IProgress<DrainProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (drain && _fault is null)
+        {
+            await DrainAsync(progress, cancellationToken);
+        }
+
+        await StopLoopsAsync();
+        if (drain && _fault is null)
+        {
+            await _lease.ReleaseAsync(cancellationToken);
+        }
+
+        await _journal.DisposeAsync();
+        if (drain && _fault is null)
+        {
+            // Everything is in S3: an empty journal lets any node take over next without a stale-journal refusal.
+            Directory.Delete(_journal.Directory, recursive: true);
+        }
+
+        _fetchSlots.Dispose();
+        _uploadSlots.Dispose();
+    }
+
+    /// <summary>Stops without draining: what a crash leaves behind, minus the lost page cache.</summary>
+    public ValueTask DisposeAsync() => new(CloseAsync(drain: false, progress: null, CancellationToken.None));
+
+    /// <summary>Test seam: abandons the volume as a killed process would (no drain, no lease release, no sync).</summary>
+    internal async Task CrashForTestsAsync()
+    {
+        await StopLoopsAsync();
+        await _journal.DisposeAsync();
+    }
+
+    public VolumeStatistics GetStatistics()
+    {
+        lock (_lock)
+        {
+            var oldest = _dirty.OldestJournaledAt();
+            return new VolumeStatistics
+            {
+                Volume = _keys.Name,
+                Epoch = _lease.Epoch,
+                DirtyBytes = _dirty.DirtyBytes,
+                DirtyExtents = _dirty.ExtentCount,
+                DirtyChunks = _dirty.DirtyChunkCount,
+                OldestDirtyAge = oldest is null ? TimeSpan.Zero : _time.GetElapsedTime(oldest.Value),
+                LastCommitNumber = _lastCommitNumber,
+                CommittedSequence = _committedSequence,
+                IndexedSequence = _indexed.CompletedThrough,
+                LastCommitTime = _lastCommitTime,
+                CommitsPublished = Interlocked.Read(ref _commitsPublished),
+                ChunksUploaded = Interlocked.Read(ref _chunksUploaded),
+                BytesUploaded = Interlocked.Read(ref _bytesUploaded),
+                ChunksZeroed = Interlocked.Read(ref _chunksZeroed),
+                StoreRetries = Interlocked.Read(ref _storeRetries),
+                ChunkFetches = Interlocked.Read(ref _chunkFetches),
+                BytesFetched = Interlocked.Read(ref _bytesFetched),
+                CacheHits = Interlocked.Read(ref _cacheHits),
+                CheckpointsWritten = Interlocked.Read(ref _checkpointsWritten),
+                GarbageDeleted = Interlocked.Read(ref _garbageDeleted),
+                GarbagePending = _garbage.Count,
+                Fault = _fault?.Message,
+            };
+        }
+    }
+
+    private void IndexReplayed(List<JournalRecord> records)
+    {
+        var now = _time.GetTimestamp();
+        lock (_lock)
+        {
+            foreach (var record in records)
+            {
+                _dirty.Add(record.DeviceOffset, record.Length, record.Position, record.Type == JournalRecordType.Zero, now);
+            }
+        }
+    }
+
+    private void StartLoops()
+    {
+        _loops.Add(Task.Run(() => RunUploadLoopAsync(_stopping.Token)));
+        _loops.Add(Task.Run(() => RunLeaseLoopAsync(_stopping.Token)));
+    }
+
+    private async Task StopLoopsAsync()
+    {
+        if (!_stopping.IsCancellationRequested)
+        {
+            await _stopping.CancelAsync();
+        }
+
+        try
+        {
+            await Task.WhenAll(_loops);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        lock (_lock)
+        {
+            foreach (var (_, done) in _commitWaiters)
+            {
+                done.TrySetException(new BlockIOException(BlockIOException.EIO, "the volume is closing"));
+            }
+
+            _commitWaiters.Clear();
+        }
+    }
+
+    /// <summary>Stops writes for good after losing the volume to another writer (or a broken journal).</summary>
+    private void Fault(Exception reason)
+    {
+        lock (_lock)
+        {
+            _fault ??= reason;
+        }
+
+        VolumeLog.Faulted(_logger, reason, _keys.Name, reason.Message);
+    }
+
+    private void ThrowIfFaulted()
+    {
+        var fault = Volatile.Read(ref _fault);
+        if (fault is not null)
+        {
+            throw new BlockIOException(BlockIOException.EIO, $"volume '{_keys.Name}' is read-only: {fault.Message}", fault);
+        }
+    }
+
+    /// <summary>What <see cref="OpenAsync"/> needs.</summary>
+    public sealed record OpenContext
+    {
+        public required IObjectStore Store { get; init; }
+
+        public required string VolumeName { get; init; }
+
+        public required string JournalDirectory { get; init; }
+
+        public JournalOptions JournalOptions { get; init; } = new();
+
+        public ICleanChunkCache Cache { get; init; } = NoChunkCache.Instance;
+
+        public VolumeOptions Options { get; init; } = new();
+
+        /// <summary>This host's stable identity (see <see cref="NodeIdentity"/>).</summary>
+        public required Guid Node { get; init; }
+
+        /// <summary>Take the lease even if another node holds it.</summary>
+        public bool ForceTakeover { get; init; }
+
+        public ILogger Logger { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+        public TimeProvider Time { get; init; } = TimeProvider.System;
+    }
+}
+
+/// <summary>How far a drain has got.</summary>
+/// <param name="DirtyBytes">Bytes still not in S3.</param>
+/// <param name="LastCommitNumber">The newest published commit.</param>
+public readonly record struct DrainProgress(long DirtyBytes, long LastCommitNumber);

@@ -1,0 +1,72 @@
+using S3Block.ObjectStore;
+
+namespace S3Block.Tests.Volume;
+
+/// <summary>
+/// Wraps a real store to inject what S3 does to its clients: outages (every call fails as transient) and a crash of
+/// the caller at the N-th chunk upload (the call never completes; the test then abandons the volume).
+/// </summary>
+internal sealed class FaultyStore(IObjectStore inner) : IObjectStore
+{
+    private int _chunkPuts;
+
+    /// <summary>While true, every call fails with a transient error, as during an S3 outage.</summary>
+    public volatile bool Down;
+
+    /// <summary>When set, the chunk PUT with this 1-based number (counted from now) "crashes" the caller.</summary>
+    public int? CrashAtChunkPut { get; set; }
+
+    /// <summary>Cancelled when the crash point is reached.</summary>
+    public CancellationTokenSource Crashed { get; private set; } = new();
+
+    public int CallsWhileDown { get; private set; }
+
+    public string Location => inner.Location;
+
+    public Task<ObjectContent> GetAsync(string key, ByteRange? range, CancellationToken ct) => Gate(key, () => inner.GetAsync(key, range, ct));
+
+    public Task<ObjectInfo> HeadAsync(string key, CancellationToken ct) => Gate(key, () => inner.HeadAsync(key, ct));
+
+    public async Task<string> PutAsync(string key, ReadOnlyMemory<byte> content, PutCondition condition, CancellationToken ct)
+    {
+        if (key.Contains("/chunks/", StringComparison.Ordinal) && CrashAtChunkPut is { } crashAt && Interlocked.Increment(ref _chunkPuts) >= crashAt)
+        {
+            await Crashed.CancelAsync();
+            throw new OperationCanceledException("crash injected at a chunk upload", Crashed.Token);
+        }
+
+        return await Gate(key, () => inner.PutAsync(key, content, condition, ct));
+    }
+
+    public Task DeleteAsync(string key, CancellationToken ct) => Gate(key, async () =>
+    {
+        await inner.DeleteAsync(key, ct);
+        return 0;
+    });
+
+    public Task<IReadOnlyList<DeleteFailure>> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken ct) =>
+        Gate("", () => inner.DeleteManyAsync(keys, ct));
+
+    public Task<ListPage> ListPageAsync(string prefix, string? token, int max, CancellationToken ct) =>
+        Gate(prefix, () => inner.ListPageAsync(prefix, token, max, ct));
+
+    public void ResetCrash()
+    {
+        CrashAtChunkPut = null;
+        _chunkPuts = 0;
+        Crashed = new CancellationTokenSource();
+    }
+
+    public void Dispose() => inner.Dispose();
+
+    private Task<T> Gate<T>(string key, Func<Task<T>> call)
+    {
+        if (Down)
+        {
+            CallsWhileDown++;
+            return Task.FromException<T>(new ObjectStoreException(ObjectStoreErrorKind.Transient, "TEST", key, "injected outage") { ErrorCode = "NetworkError" });
+        }
+
+        return call();
+    }
+}

@@ -1,0 +1,260 @@
+using S3Block.Block;
+using S3Block.ObjectStore;
+using S3Block.Volume;
+
+namespace S3Block.Tests.Volume;
+
+public sealed class S3VolumeTests : IDisposable
+{
+    private readonly VolumeHarness _harness = new();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Writes_read_back_before_and_after_upload_and_from_S3_alone()
+    {
+        var data = Pattern(3 * 4096, seed: 1);
+        await using (var volume = await _harness.OpenAsync())
+        {
+            await volume.WriteAsync(64 * 1024 - 4096, data, WriteFlags.None, Ct); // spans two chunks
+            Assert.Equal(data, await ReadAsync(volume, 64 * 1024 - 4096, data.Length));
+
+            Assert.True(await volume.CommitOnceAsync(Ct));
+
+            Assert.Equal(data, await ReadAsync(volume, 64 * 1024 - 4096, data.Length));
+            Assert.Equal(0, volume.GetStatistics().DirtyBytes);
+        }
+
+        _harness.DeleteLocalState();
+        await using var fromS3 = await _harness.OpenAsync();
+        Assert.Equal(data, await ReadAsync(fromS3, 64 * 1024 - 4096, data.Length));
+        Assert.Equal(new byte[4096], await ReadAsync(fromS3, 0, 4096));
+    }
+
+    [Fact]
+    public async Task Overlapping_writes_apply_in_order_across_commits()
+    {
+        await using var volume = await _harness.OpenAsync();
+        await volume.WriteAsync(0, Pattern(16384, 1), WriteFlags.None, Ct);
+        await volume.CommitOnceAsync(Ct);
+        await volume.WriteAsync(4096, Pattern(4096, 2), WriteFlags.None, Ct);
+        await volume.WriteZeroesAsync(8192, 4096, Ct);
+        await volume.WriteAsync(6144 - 2048, Pattern(4096, 3), WriteFlags.None, Ct);
+
+        var expected = Pattern(16384, 1);
+        Pattern(4096, 2).CopyTo(expected, 4096);
+        Array.Clear(expected, 8192, 4096);
+        Pattern(4096, 3).CopyTo(expected, 4096);
+
+        Assert.Equal(expected, await ReadAsync(volume, 0, 16384));
+        await volume.CommitOnceAsync(Ct);
+        Assert.Equal(expected, await ReadAsync(volume, 0, 16384));
+    }
+
+    [Fact]
+    public async Task A_full_device_discard_costs_metadata_not_uploads()
+    {
+        using var big = new VolumeHarness(sizeBytes: 1L << 30, chunkSize: 1 << 20);
+        await using var volume = await big.OpenAsync();
+        await volume.WriteAsync(5L << 20, Pattern(4096, 1), WriteFlags.None, Ct);
+        await volume.CommitOnceAsync(Ct);
+        var uploadedBefore = volume.GetStatistics().BytesUploaded;
+
+        await volume.DiscardAsync(0, volume.SizeBytes, Ct);
+        await volume.CommitOnceAsync(Ct);
+
+        var statistics = volume.GetStatistics();
+        Assert.Equal(uploadedBefore, statistics.BytesUploaded);
+        Assert.Equal(0, statistics.DirtyExtents);
+        Assert.Equal(new byte[4096], await ReadAsync(volume, 5L << 20, 4096));
+        var chunkObjects = await big.Store.ListAllAsync("vol/chunks/", Ct).CountAsync(Ct);
+        Assert.True(chunkObjects <= 1, $"{chunkObjects} chunk objects left (the superseded one may await garbage collection)");
+    }
+
+    [Fact]
+    public async Task Never_written_chunks_read_as_zeros_without_touching_the_store()
+    {
+        await using var volume = await _harness.OpenAsync();
+        _harness.Store.Down = true;
+
+        var read = await ReadAsync(volume, 0, (int)volume.SizeBytes);
+
+        Assert.Equal(new byte[volume.SizeBytes], read);
+        Assert.Equal(0, _harness.Store.CallsWhileDown);
+    }
+
+    [Fact]
+    public async Task In_remote_mode_flush_returns_only_once_a_commit_covers_the_write()
+    {
+        var options = VolumeHarness.ManualCommits;
+        options.FlushMode = FlushMode.Remote;
+        await using var volume = await _harness.OpenAsync(options);
+        await volume.WriteAsync(0, Pattern(4096, 7), WriteFlags.None, Ct);
+        var before = volume.GetStatistics().LastCommitNumber;
+
+        await volume.FlushAsync(Ct);
+
+        var after = volume.GetStatistics();
+        Assert.True(after.LastCommitNumber > before);
+        Assert.True(after.CommittedSequence >= after.IndexedSequence);
+    }
+
+    [Fact]
+    public async Task A_second_writer_is_refused_while_the_lease_is_held()
+    {
+        await using var first = await _harness.OpenAsync();
+
+        var refusal = await Assert.ThrowsAsync<VolumeInUseException>(() => _harness.OpenAsync(node: Guid.NewGuid()));
+
+        Assert.Contains("is in use by", refusal.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_forced_takeover_fences_the_old_writer_which_then_refuses_writes()
+    {
+        var old = await _harness.OpenAsync();
+        await old.WriteAsync(0, Pattern(4096, 1), WriteFlags.None, Ct);
+        await old.CommitOnceAsync(Ct);
+        await old.WriteAsync(4096, Pattern(4096, 2), WriteFlags.None, Ct);
+
+        await using var successor = await S3Volume.OpenAsync(new S3Volume.OpenContext
+        {
+            Store = _harness.Store, VolumeName = "vol", JournalDirectory = _harness.JournalDirectory + "-successor",
+            Options = VolumeHarness.ManualCommits, Node = Guid.NewGuid(), ForceTakeover = true,
+        }, Ct);
+
+        await Assert.ThrowsAsync<VolumeFencedException>(() => old.CommitOnceAsync(Ct));
+        Assert.Equal(Pattern(4096, 1), await ReadAsync(successor, 0, 4096));
+        Assert.Equal(new byte[4096], await ReadAsync(successor, 4096, 4096));
+        await old.CrashForTestsAsync();
+    }
+
+    [Fact]
+    public async Task A_stale_local_journal_is_never_replayed_over_another_writers_commits()
+    {
+        var first = await _harness.OpenAsync();
+        await first.WriteAsync(0, Pattern(4096, 1), WriteFlags.None, Ct);
+        await first.FlushAsync(Ct);
+        await first.CrashForTestsAsync();
+        var otherJournal = Path.Combine(Path.GetDirectoryName(_harness.JournalDirectory)!, "other-journal");
+        await using (var other = await S3Volume.OpenAsync(new S3Volume.OpenContext
+        {
+            Store = _harness.Store, VolumeName = "vol", JournalDirectory = otherJournal, Options = VolumeHarness.ManualCommits,
+            Node = Guid.NewGuid(), ForceTakeover = true,
+        }, Ct))
+        {
+            await other.WriteAsync(8192, Pattern(4096, 2), WriteFlags.None, Ct);
+            await other.CommitOnceAsync(Ct);
+        }
+
+        var refusal = await Assert.ThrowsAsync<VolumeException>(() => _harness.OpenAsync(force: true));
+
+        Assert.Contains("was written by another node", refusal.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Writes_continue_during_an_outage_and_drain_when_the_store_returns()
+    {
+        await using var volume = await _harness.OpenAsync();
+        await volume.WriteAsync(0, Pattern(8192, 1), WriteFlags.None, Ct);
+        await volume.CommitOnceAsync(Ct);
+        _harness.Store.Down = true;
+
+        for (var i = 0; i < 20; i++)
+        {
+            await volume.WriteAsync(i * 4096L, Pattern(4096, 100 + i), WriteFlags.None, Ct);
+            await volume.FlushAsync(Ct);
+        }
+
+        var drain = volume.DrainAsync(null, Ct);
+        await Task.Delay(300, Ct);
+        Assert.False(drain.IsCompleted);
+        Assert.True(_harness.Store.CallsWhileDown > 0);
+        _harness.Store.Down = false;
+        await drain.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        await volume.DrainAsync(null, Ct);
+
+        var expected = new byte[volume.SizeBytes];
+        for (var i = 0; i < 20; i++)
+        {
+            Pattern(4096, 100 + i).CopyTo(expected, i * 4096);
+        }
+
+        Assert.Equal(expected, await VolumeHarness.ReadAllAsync(volume));
+        Assert.Equal(0, volume.GetStatistics().DirtyBytes);
+        Assert.True(volume.GetStatistics().StoreRetries > 0);
+    }
+
+    [Fact]
+    public async Task A_read_of_uploaded_data_during_an_outage_fails_with_EIO_after_the_read_timeout()
+    {
+        await using (var writer = await _harness.OpenAsync())
+        {
+            await writer.WriteAsync(0, Pattern(4096, 1), WriteFlags.None, Ct);
+            await writer.CloseAsync(drain: true, progress: null, Ct);
+        }
+
+        await using var volume = await _harness.OpenAsync();
+        _harness.Store.Down = true;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var failure = await Assert.ThrowsAsync<BlockIOException>(() => ReadAsync(volume, 0, 4096));
+
+        Assert.Equal(BlockIOException.EIO, failure.Errno);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
+    public async Task Checkpoints_bound_what_opening_reads_and_old_records_and_versions_are_deleted()
+    {
+        await using (var volume = await _harness.OpenAsync())
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                await volume.WriteAsync(0, Pattern(4096, i), WriteFlags.None, Ct);
+                await volume.CommitOnceAsync(Ct);
+            }
+
+            var statistics = volume.GetStatistics();
+            Assert.True(statistics.CheckpointsWritten >= 4);
+            Assert.True(statistics.GarbageDeleted > 10);
+            await volume.CloseAsync(drain: true, progress: null, Ct);
+        }
+
+        var commits = await _harness.Store.ListAllAsync("vol/commits/", Ct).CountAsync(Ct);
+        var chunkVersions = await _harness.Store.ListAllAsync("vol/chunks/", Ct).CountAsync(Ct);
+        Assert.InRange(commits, 1, 2 * VolumeHarness.ManualCommits.CheckpointEvery + 1);
+        Assert.InRange(chunkVersions, 1, 2 * VolumeHarness.ManualCommits.CheckpointEvery);
+        _harness.DeleteLocalState();
+        await using var reopened = await _harness.OpenAsync();
+        Assert.Equal(Pattern(4096, 19), await ReadAsync(reopened, 0, 4096));
+    }
+
+    [Fact]
+    public async Task Misaligned_or_out_of_range_requests_are_EINVAL()
+    {
+        await using var volume = await _harness.OpenAsync();
+
+        var misaligned = await Assert.ThrowsAsync<BlockIOException>(() => volume.WriteAsync(100, new byte[4096], WriteFlags.None, Ct).AsTask());
+        var beyond = await Assert.ThrowsAsync<BlockIOException>(() => volume.ReadAsync(volume.SizeBytes, new byte[4096], Ct).AsTask());
+
+        Assert.Equal(BlockIOException.EINVAL, misaligned.Errno);
+        Assert.Equal(BlockIOException.EINVAL, beyond.Errno);
+    }
+
+    public void Dispose() => _harness.Dispose();
+
+    private static async Task<byte[]> ReadAsync(S3Volume volume, long offset, int length)
+    {
+        var buffer = new byte[length];
+        await volume.ReadAsync(offset, buffer, Ct);
+        return buffer;
+    }
+
+    internal static byte[] Pattern(int length, int seed)
+    {
+        var data = new byte[length];
+        new Random(seed).NextBytes(data);
+        return data;
+    }
+}
