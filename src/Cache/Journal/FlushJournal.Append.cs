@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using S3Block.Cache.Platform;
 
 namespace S3Block.Cache.Journal;
 
@@ -192,6 +193,9 @@ public sealed partial class FlushJournal
             var unit = new byte[alignment];
             new SegmentHeader(_volumeId, _writerEpoch, firstSequence, alignment).Write(unit);
             RandomAccess.Write(handle, unit, 0);
+
+            // The new file's name must survive a power cut before any record in it is reported durable.
+            FileDurability.SyncDirectory(_directory);
         }
         catch
         {

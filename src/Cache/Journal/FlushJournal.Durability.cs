@@ -1,5 +1,7 @@
 using System.Diagnostics;
 
+using S3Block.Cache.Platform;
+
 namespace S3Block.Cache.Journal;
 
 public sealed partial class FlushJournal
@@ -164,7 +166,8 @@ public sealed partial class FlushJournal
     {
         try
         {
-            RandomAccess.FlushToDisk(segment.Handle);
+            // fdatasync: the data and the size needed to read it back, not timestamps.
+            FileDurability.DataSync(segment.Handle);
         }
         catch (ObjectDisposedException) when (segment.IsDeleted)
         {

@@ -17,8 +17,7 @@ public sealed partial class FlushJournal
     /// <item>fsync every surviving segment: records recovered from a crash may never have been synced, and new records
     /// will claim (durable-through) that they were.</item>
     /// </list>
-    /// Segment creation and deletion rely on the file system ordering its metadata operations (ext4 and XFS journal
-    /// them in order); the BCL offers no directory fsync.
+    /// The caller fsyncs the directory afterwards, so the repair's deletions and renames are durable too.
     /// </remarks>
     private static (List<JournalSegment> Segments, JournalReplayReport Report) Recover(
         JournalScan scan,

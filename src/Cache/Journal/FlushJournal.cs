@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using S3Block.Cache.Platform;
 
 namespace S3Block.Cache.Journal;
 
@@ -165,6 +166,7 @@ public sealed partial class FlushJournal : IAsyncDisposable
         {
             var scan = JournalScanner.Scan(directory, volumeId, writerEpoch, onRecord);
             var (segments, report) = Recover(scan, firstSequence, options.MidJournalCorruption);
+            FileDurability.SyncDirectory(directory);
             return new FlushJournal(directory, volumeId, writerEpoch, options, lockFile, segments, report.NextSequence, report);
         }
         catch
