@@ -2,6 +2,8 @@ using S3Block.Block;
 using S3Block.ObjectStore;
 using S3Block.Volume;
 
+using S3Block.TestKit.Volume;
+
 namespace S3Block.Tests.Volume;
 
 public sealed class S3VolumeTests : IDisposable

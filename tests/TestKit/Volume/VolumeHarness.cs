@@ -1,18 +1,18 @@
 using S3Block.Cache.Journal;
+using S3Block.ObjectStore;
 using S3Block.ObjectStore.Local;
-using S3Block.TestKit;
 using S3Block.Volume;
 
-namespace S3Block.Tests.Volume;
+namespace S3Block.TestKit.Volume;
 
-/// <summary>A volume over a local directory store and a journal folder, reopened as a restarted daemon would.</summary>
-internal sealed class VolumeHarness : IDisposable
+/// <summary>A volume over a store (local directory by default) and a journal folder, reopened as a restarted daemon would.</summary>
+public sealed class VolumeHarness : IDisposable
 {
     private readonly TempFolder _folder = new("volume");
 
-    public VolumeHarness(long sizeBytes = 1 << 20, int chunkSize = 64 * 1024, int blockSize = 4096)
+    public VolumeHarness(long sizeBytes = 1 << 20, int chunkSize = 64 * 1024, int blockSize = 4096, IObjectStore? store = null)
     {
-        Store = new FaultyStore(new LocalDirectoryObjectStore(Path.Combine(_folder.Path, "store")));
+        Store = new FaultyStore(store ?? new LocalDirectoryObjectStore(Path.Combine(_folder.Path, "store")));
         Descriptor = VolumeDescriptor.CreateNew("vol", sizeBytes, chunkSize, blockSize);
         VolumeCatalog.CreateAsync(Store, Descriptor, CancellationToken.None).GetAwaiter().GetResult();
     }

@@ -1,12 +1,12 @@
 using S3Block.ObjectStore;
 
-namespace S3Block.Tests.Volume;
+namespace S3Block.TestKit.Volume;
 
 /// <summary>
 /// Wraps a real store to inject what S3 does to its clients: outages (every call fails as transient) and a crash of
 /// the caller at the N-th chunk upload (the call never completes; the test then abandons the volume).
 /// </summary>
-internal sealed class FaultyStore(IObjectStore inner) : IObjectStore
+public sealed class FaultyStore(IObjectStore inner) : IObjectStore
 {
     private int _chunkPuts;
 
@@ -23,11 +23,11 @@ internal sealed class FaultyStore(IObjectStore inner) : IObjectStore
 
     public string Location => inner.Location;
 
-    public Task<ObjectContent> GetAsync(string key, ByteRange? range, CancellationToken ct) => Gate(key, () => inner.GetAsync(key, range, ct));
+    public Task<ObjectContent> GetAsync(string key, ByteRange? range, CancellationToken cancellationToken) => Gate(key, () => inner.GetAsync(key, range, cancellationToken));
 
-    public Task<ObjectInfo> HeadAsync(string key, CancellationToken ct) => Gate(key, () => inner.HeadAsync(key, ct));
+    public Task<ObjectInfo> HeadAsync(string key, CancellationToken cancellationToken) => Gate(key, () => inner.HeadAsync(key, cancellationToken));
 
-    public async Task<string> PutAsync(string key, ReadOnlyMemory<byte> content, PutCondition condition, CancellationToken ct)
+    public async Task<string> PutAsync(string key, ReadOnlyMemory<byte> content, PutCondition condition, CancellationToken cancellationToken)
     {
         if (key.Contains("/chunks/", StringComparison.Ordinal) && CrashAtChunkPut is { } crashAt && Interlocked.Increment(ref _chunkPuts) >= crashAt)
         {
@@ -35,20 +35,20 @@ internal sealed class FaultyStore(IObjectStore inner) : IObjectStore
             throw new OperationCanceledException("crash injected at a chunk upload", Crashed.Token);
         }
 
-        return await Gate(key, () => inner.PutAsync(key, content, condition, ct));
+        return await Gate(key, () => inner.PutAsync(key, content, condition, cancellationToken));
     }
 
-    public Task DeleteAsync(string key, CancellationToken ct) => Gate(key, async () =>
+    public Task DeleteAsync(string key, CancellationToken cancellationToken) => Gate(key, async () =>
     {
-        await inner.DeleteAsync(key, ct);
+        await inner.DeleteAsync(key, cancellationToken);
         return 0;
     });
 
-    public Task<IReadOnlyList<DeleteFailure>> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken ct) =>
-        Gate("", () => inner.DeleteManyAsync(keys, ct));
+    public Task<IReadOnlyList<DeleteFailure>> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken) =>
+        Gate("", () => inner.DeleteManyAsync(keys, cancellationToken));
 
-    public Task<ListPage> ListPageAsync(string prefix, string? token, int max, CancellationToken ct) =>
-        Gate(prefix, () => inner.ListPageAsync(prefix, token, max, ct));
+    public Task<ListPage> ListPageAsync(string prefix, string? continuationToken, int maxKeys, CancellationToken cancellationToken) =>
+        Gate(prefix, () => inner.ListPageAsync(prefix, continuationToken, maxKeys, cancellationToken));
 
     public void ResetCrash()
     {
