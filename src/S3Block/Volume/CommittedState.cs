@@ -25,6 +25,25 @@ public sealed class CommittedState(VolumeDescriptor descriptor, ChunkMap chunks)
     /// <summary>The newest checkpoint's commit number; 0 for none.</summary>
     public long CheckpointNumber { get; set; }
 
+    /// <summary>Every chunk version the newest checkpoint or a later commit names: what opening may read. Any other
+    /// chunk object is an orphan of a crashed upload or superseded garbage.</summary>
+    public HashSet<(long Chunk, ChunkVersion Version)> ReferencedVersions { get; } = [];
+
+    /// <summary>Applies a checkpoint or commit read from the store.</summary>
+    public void Load(CommitRecord record)
+    {
+        Chunks.Apply(record.Changes);
+        foreach (var change in record.Changes)
+        {
+            if (!change.Version.IsZero)
+            {
+                ReferencedVersions.Add((change.ChunkIndex, change.Version));
+            }
+        }
+
+        Advance(record);
+    }
+
     public void Advance(CommitRecord record)
     {
         LastCommitNumber = record.CommitNumber;

@@ -104,6 +104,36 @@ public sealed partial class S3Volume
         VolumeLog.CheckpointWritten(_logger, commit, _keys.Name, entries.Count, obsolete.Count);
     }
 
+    /// <summary>
+    /// Finds chunk objects that no reader can need (neither the newest checkpoint nor a later commit names them) and
+    /// queues them as garbage: orphans of uploads a crash interrupted before their commit, and superseded versions whose
+    /// in-memory garbage entry died with a previous process. This writer's own objects are left to its garbage list.
+    /// </summary>
+    private async Task SweepUnreferencedAsync(CommittedState openedAt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var unreferenced = await _store.ListAllAsync(_keys.ChunksPrefix, cancellationToken)
+                .Where(o => _keys.TryParseChunk(o.Key, out var chunk, out var version)
+                            && version.Epoch != _lease.Epoch
+                            && !openedAt.ReferencedVersions.Contains((chunk, version)))
+                .Select(o => o.Key)
+                .ToListAsync(cancellationToken);
+            var deleteAfter = _time.GetUtcNow() + _options.GarbageDelay;
+            lock (_lock)
+            {
+                _garbage.AddRange(unreferenced.Select(key => new GarbageEntry(key, 0, deleteAfter)));
+            }
+
+            VolumeLog.SweepFound(_logger, _keys.Name, unreferenced.Count);
+            await DeleteGarbageAsync(cancellationToken);
+        }
+        catch (ObjectStoreException e)
+        {
+            VolumeLog.GarbageDeleteFailed(_logger, 0, _keys.Name, e.Message);
+        }
+    }
+
     /// <summary>Deletes superseded chunk versions whose safety delay has passed, in batches.</summary>
     private async Task DeleteGarbageAsync(CancellationToken cancellationToken)
     {

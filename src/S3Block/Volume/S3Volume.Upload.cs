@@ -40,6 +40,8 @@ public sealed partial class S3Volume
                 Fault(e);
                 return;
             }
+
+            await DeleteGarbageAsync(cancellationToken);
         }
     }
 

@@ -139,7 +139,7 @@ public sealed partial class S3Volume : IBlockBackend
             volume.IndexReplayed(pending);
             journal.ReleaseThrough(volume._committedSequence);
             await volume.PublishFenceAsync(cancellationToken);
-            volume.StartLoops();
+            volume.StartLoops(state);
             VolumeLog.Opened(context.Logger, context.VolumeName, state.Descriptor.SizeBytes, state.Chunks.Count, volume._lastCommitNumber, lease.Epoch, pending.Count, volume._dirty.DirtyBytes);
             return volume;
         }
@@ -150,14 +150,53 @@ public sealed partial class S3Volume : IBlockBackend
                 await journal.DisposeAsync();
             }
 
+            await ReleaseQuietlyAsync(lease);
             throw;
         }
     }
 
-    private static FlushJournal OpenJournal(OpenContext context, CommittedState state, VolumeLease lease, List<JournalRecord> replayed) =>
-        FlushJournal.Open(
-            context.JournalDirectory, state.Descriptor.VolumeId, lease.Epoch, Math.Max(1, state.LastJournalSequence + 1), context.JournalOptions,
-            (in JournalRecord record, ReadOnlySpan<byte> _) => replayed.Add(record));
+    /// <summary>An open that failed after taking the lease gives it back, so it leaves nothing behind.</summary>
+    private static async Task ReleaseQuietlyAsync(VolumeLease lease)
+    {
+        try
+        {
+            await lease.ReleaseAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is ObjectStoreException or VolumeFencedException)
+        {
+            // It expires on its own.
+        }
+    }
+
+    /// <summary>
+    /// Opens and replays the journal. A torn tail (what a crash leaves) is cut and reported; corruption of records
+    /// that had been made durable refuses the volume, because serving without them would silently return old data.
+    /// </summary>
+    private static FlushJournal OpenJournal(OpenContext context, CommittedState state, VolumeLease lease, List<JournalRecord> replayed)
+    {
+        FlushJournal journal;
+        try
+        {
+            journal = FlushJournal.Open(
+                context.JournalDirectory, state.Descriptor.VolumeId, lease.Epoch, Math.Max(1, state.LastJournalSequence + 1), context.JournalOptions,
+                (in JournalRecord record, ReadOnlySpan<byte> _) => replayed.Add(record));
+        }
+        catch (JournalCorruptedException e)
+        {
+            VolumeLog.JournalCorrupt(context.Logger, context.VolumeName, e.Report.Damage?.ToString() ?? "unknown", e.Report.ValidRecordsAfterDamage);
+            throw new VolumeException(
+                $"the local journal of volume '{context.VolumeName}' is corrupt: {e.Report.Damage}, with {e.Report.ValidRecordsAfterDamage} durable " +
+                "records after it; refusing to serve data that would silently miss them. Inspect the journal, or move it aside to continue from S3.", e);
+        }
+
+        var report = journal.ReplayReport;
+        if (report.Damage is { } damage)
+        {
+            VolumeLog.JournalTornTail(context.Logger, context.VolumeName, damage.ToString(), report.BytesDiscarded, report.ValidRecordsAfterDamage);
+        }
+
+        return journal;
+    }
 
     /// <summary>
     /// Stops the volume. With <paramref name="drain"/>, first uploads everything and releases the lease so another
@@ -242,11 +281,16 @@ public sealed partial class S3Volume : IBlockBackend
         }
     }
 
-    private void StartLoops()
+    private void StartLoops(CommittedState openedAt)
     {
         _loops.Add(Task.Run(() => RunUploadLoopAsync(_stopping.Token)));
         _loops.Add(Task.Run(() => RunLeaseLoopAsync(_stopping.Token)));
+        InitialSweep = Task.Run(() => SweepUnreferencedAsync(openedAt, _stopping.Token));
+        _loops.Add(InitialSweep);
     }
+
+    /// <summary>The background sweep started at open (tests wait for it).</summary>
+    internal Task InitialSweep { get; private set; } = Task.CompletedTask;
 
     private async Task StopLoopsAsync()
     {

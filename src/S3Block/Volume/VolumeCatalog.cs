@@ -44,8 +44,7 @@ public static class VolumeCatalog
         var checkpoint = await ReadNewestCheckpointAsync(store, keys, descriptor, cancellationToken);
         if (checkpoint is not null)
         {
-            map.Apply(checkpoint.Changes);
-            state.Advance(checkpoint);
+            state.Load(checkpoint);
             state.CheckpointNumber = checkpoint.CommitNumber;
         }
 
@@ -64,8 +63,7 @@ public static class VolumeCatalog
 
             var commit = await ReadRecordAsync(store, keys.Commit(number), descriptor, cancellationToken)
                          ?? throw new VolumeException($"volume '{volumeName}': commit {number} vanished while opening");
-            map.Apply(commit.Changes);
-            state.Advance(commit);
+            state.Load(commit);
         }
 
         return state;

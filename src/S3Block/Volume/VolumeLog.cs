@@ -30,6 +30,18 @@ internal static partial class VolumeLog
         EventName = "JournalBehindStore")]
     public static partial void JournalBehind(ILogger logger, string volume, long sequence, string aside);
 
+    [LoggerMessage(1009, LogLevel.Warning,
+        "The journal of {Volume} ended in a torn record ({Damage}): cut {Bytes} bytes; {Dropped} unsynced records after it were never acknowledged as durable",
+        EventName = "JournalTornTail")]
+    public static partial void JournalTornTail(ILogger logger, string volume, string damage, long bytes, long dropped);
+
+    [LoggerMessage(1010, LogLevel.Critical, "The journal of {Volume} is corrupt ({Damage}) with {Durable} durable records after the damage; refusing to serve",
+        EventName = "JournalCorrupt")]
+    public static partial void JournalCorrupt(ILogger logger, string volume, string damage, long durable);
+
+    [LoggerMessage(1011, LogLevel.Information, "Volume {Volume}: {Count} chunk objects are referenced by no commit and will be deleted", EventName = "SweepFound")]
+    public static partial void SweepFound(ILogger logger, string volume, int count);
+
     [LoggerMessage(1007, LogLevel.Critical, "Volume {Volume} stopped accepting writes: {Reason}", EventName = "VolumeFaulted")]
     public static partial void Faulted(ILogger logger, Exception exception, string volume, string reason);
 }

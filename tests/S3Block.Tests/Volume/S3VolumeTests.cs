@@ -244,6 +244,79 @@ public sealed class S3VolumeTests : IDisposable
         Assert.Equal(BlockIOException.EINVAL, beyond.Errno);
     }
 
+    [Fact]
+    public async Task A_torn_journal_tail_is_cut_reported_and_never_read_as_data()
+    {
+        var volume = await _harness.OpenAsync();
+        await volume.WriteAsync(0, Pattern(4096, 1), WriteFlags.None, Ct);
+        await volume.FlushAsync(Ct);
+        await volume.WriteAsync(4096, Pattern(8192, 2), WriteFlags.None, Ct);
+        await volume.CrashForTestsAsync();
+        var segment = Directory.GetFiles(_harness.JournalDirectory, "*.journal").Order().Last();
+        using (var stream = new FileStream(segment, FileMode.Open, FileAccess.Write))
+        {
+            stream.SetLength(stream.Length - 5000); // inside the unsynced second record
+        }
+
+        await using var recovered = await _harness.OpenAsync();
+
+        Assert.Equal(S3Block.Cache.Journal.JournalDamageKind.TornTail, recovered.JournalReplay.DamageKind);
+        Assert.Equal(Pattern(4096, 1), await ReadAsync(recovered, 0, 4096));
+        Assert.Equal(new byte[8192], await ReadAsync(recovered, 4096, 8192));
+    }
+
+    [Fact]
+    public async Task A_bit_flip_in_a_durable_journal_record_refuses_the_volume()
+    {
+        var volume = await _harness.OpenAsync();
+        await volume.WriteAsync(0, Pattern(4096, 1), WriteFlags.None, Ct);
+        await volume.FlushAsync(Ct);
+        await volume.WriteAsync(4096, Pattern(4096, 2), WriteFlags.None, Ct);
+        await volume.FlushAsync(Ct);
+        await volume.CrashForTestsAsync();
+        var segment = Directory.GetFiles(_harness.JournalDirectory, "*.journal").Order().First();
+        using (var stream = new FileStream(segment, FileMode.Open, FileAccess.ReadWrite))
+        {
+            // The first record's payload: after the segment header unit and the record header unit (4 KiB each).
+            stream.Position = (2 * 4096) + 100;
+            var value = stream.ReadByte();
+            stream.Position = (2 * 4096) + 100;
+            stream.WriteByte((byte)(value ^ 0x10));
+        }
+
+        var refusal = await Assert.ThrowsAsync<VolumeException>(() => _harness.OpenAsync());
+
+        Assert.Contains("journal of volume 'vol' is corrupt", refusal.Message, StringComparison.Ordinal);
+        Assert.IsType<S3Block.Cache.Journal.JournalCorruptedException>(refusal.InnerException);
+        var lease = await VolumeLease.ReadAsync(_harness.Store, new VolumeKeys("vol"), Ct);
+        Assert.Equal(0, lease!.ExpiresAtUnixMs); // the failed open gave the lease back
+    }
+
+    [Fact]
+    public async Task Orphans_of_an_upload_interrupted_by_a_crash_are_swept_at_the_next_open()
+    {
+        var volume = await _harness.OpenAsync();
+        for (var chunk = 0; chunk < 4; chunk++)
+        {
+            await volume.WriteAsync(chunk * 64L * 1024, Pattern(4096, chunk), WriteFlags.None, Ct);
+        }
+
+        _harness.Store.CrashAtChunkPut = 3;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => volume.CommitOnceAsync(_harness.Store.Crashed.Token));
+        await volume.CrashForTestsAsync();
+        _harness.Store.ResetCrash();
+        var orphans = await _harness.Store.ListAllAsync("vol/chunks/", Ct).CountAsync(Ct);
+
+        await using var recovered = await _harness.OpenAsync();
+        await recovered.InitialSweep;
+
+        Assert.InRange(orphans, 1, 3);
+        Assert.Equal(0, await _harness.Store.ListAllAsync("vol/chunks/", Ct).CountAsync(Ct));
+        Assert.True(await recovered.CommitOnceAsync(Ct));
+        Assert.Equal(4, await _harness.Store.ListAllAsync("vol/chunks/", Ct).CountAsync(Ct));
+        Assert.Equal(Pattern(4096, 3), await ReadAsync(recovered, 3 * 64L * 1024, 4096));
+    }
+
     public void Dispose() => _harness.Dispose();
 
     private static async Task<byte[]> ReadAsync(S3Volume volume, long offset, int length)
