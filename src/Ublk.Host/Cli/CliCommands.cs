@@ -7,6 +7,8 @@ internal static class CliCommands
 {
     public static IEnumerable<Command> All()
     {
+        yield return CreateCommand.Create();
+        yield return ListCommand.Create();
         yield return StoreCheckCommand.Create();
     }
 }

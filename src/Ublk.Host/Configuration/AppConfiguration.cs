@@ -31,7 +31,9 @@ internal static class AppConfiguration
         builder.AddInMemoryCollection(ParseOverrides(overrides));
         try
         {
-            return builder.Build();
+            var configuration = builder.Build();
+            SizeSettings.Normalize(configuration);
+            return configuration;
         }
         catch (InvalidDataException e)
         {
