@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using S3Block.Ublk.Systemd;
+
+namespace S3Block.Ublk.Tests.Systemd;
+
+/// <summary>sd_notify against a real bound unix datagram socket, by path and in the abstract namespace.</summary>
+public sealed class SystemdNotifierTests
+{
+    public static TheoryData<bool> SocketKinds => new() { false, true };
+
+    [Theory]
+    [MemberData(nameof(SocketKinds))]
+    public async Task SendsTheExactDatagrams(bool abstractSocket)
+    {
+        using NotifySocketListener listener = Listen(abstractSocket);
+        using var notifier = new SystemdNotifier(listener.Address);
+        Assert.True(notifier.IsEnabled);
+
+        Assert.True(notifier.Ready());
+        Assert.Equal("READY=1", await listener.ExpectAsync());
+
+        Assert.True(notifier.Ready("serving /dev/ublkb0"));
+        Assert.Equal("READY=1\nSTATUS=serving /dev/ublkb0", await listener.ExpectAsync());
+
+        Assert.True(notifier.Status("flushing: 123 MiB left"));
+        Assert.Equal("STATUS=flushing: 123 MiB left", await listener.ExpectAsync());
+
+        Assert.True(notifier.Watchdog());
+        Assert.Equal("WATCHDOG=1", await listener.ExpectAsync());
+
+        Assert.True(notifier.ExtendTimeout(TimeSpan.FromSeconds(20)));
+        Assert.Equal("EXTEND_TIMEOUT_USEC=20000000", await listener.ExpectAsync());
+
+        Assert.True(notifier.ExtendTimeout(TimeSpan.FromMilliseconds(1.5), "flushing"));
+        Assert.Equal("EXTEND_TIMEOUT_USEC=1500\nSTATUS=flushing", await listener.ExpectAsync());
+
+        Assert.True(notifier.MainPid(4242));
+        Assert.Equal("MAINPID=4242", await listener.ExpectAsync());
+
+        Assert.True(notifier.Stopping());
+        Assert.Equal("STOPPING=1", await listener.ExpectAsync());
+
+        Assert.True(notifier.Notify("ERRNO=5\nSTATUS=x"));
+        Assert.Equal("ERRNO=5\nSTATUS=x", await listener.ExpectAsync());
+
+        Assert.Equal(9, notifier.SentCount);
+        Assert.Equal(0, notifier.FailureCount);
+    }
+
+    [Fact]
+    public async Task StatusStaysOnOneLineSoItCannotSmuggleAnotherAssignment()
+    {
+        using NotifySocketListener listener = NotifySocketListener.BindAbstract();
+        using var notifier = new SystemdNotifier(listener.Address);
+
+        notifier.Status("S3 said:\nREADY=1\r\nbye");
+        Assert.Equal("STATUS=S3 said: READY=1 bye", await listener.ExpectAsync());
+    }
+
+    [Fact]
+    public void WithoutNotifySocketEverythingIsANoOp()
+    {
+        foreach (string? unset in new[] { null, "" })
+        {
+            using var notifier = new SystemdNotifier(unset);
+            Assert.False(notifier.IsEnabled);
+            Assert.False(notifier.Ready());
+            Assert.False(notifier.Stopping());
+            Assert.False(notifier.Status("x"));
+            Assert.False(notifier.Watchdog());
+            Assert.False(notifier.ExtendTimeout(TimeSpan.FromSeconds(1)));
+            Assert.Equal(0, notifier.FailureCount);
+        }
+    }
+
+    [Fact]
+    public void ARelativeAddressIsRejectedAndLoggedNotThrown()
+    {
+        var logger = new ListLogger<SystemdNotifier>();
+        using var notifier = new SystemdNotifier("relative/notify.sock", logger);
+
+        Assert.False(notifier.IsEnabled);
+        Assert.False(notifier.Ready());
+        Assert.Contains(logger.Messages, m => m.Contains("relative/notify.sock", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ASocketNobodyListensOnFailsQuietlyAndIsLoggedOnce()
+    {
+        string folder = Directory.CreateTempSubdirectory("s3block-notify-").FullName;
+        try
+        {
+            var logger = new ListLogger<SystemdNotifier>();
+            using var notifier = new SystemdNotifier(Path.Combine(folder, "gone.sock"), logger);
+            Assert.True(notifier.IsEnabled);
+
+            Assert.False(notifier.Ready());
+            Assert.False(notifier.Watchdog());
+            Assert.False(notifier.Status("still here"));
+
+            Assert.Equal(3, notifier.FailureCount);
+            Assert.Single(logger.Messages);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task AfterTheListenerComesBackSendingWorksAgain()
+    {
+        using NotifySocketListener first = NotifySocketListener.BindAbstract();
+        string address = first.Address;
+        using var notifier = new SystemdNotifier(address);
+        first.Dispose();
+        Assert.False(notifier.Watchdog());
+
+        using NotifySocketListener again = NotifySocketListener.BindAbstractAt(address);
+        Assert.True(notifier.Watchdog());
+        Assert.Equal("WATCHDOG=1", await again.ExpectAsync());
+    }
+
+    [Fact]
+    public void AfterDisposeItReturnsFalse()
+    {
+        using NotifySocketListener listener = NotifySocketListener.BindAbstract();
+        var notifier = new SystemdNotifier(listener.Address);
+        notifier.Dispose();
+        Assert.False(notifier.Ready());
+    }
+
+    /// <summary>
+    /// systemd's own sender (systemd-notify) reaches the same listeners, so the test sockets — and with them the
+    /// notifier — use the addressing systemd uses, including the abstract namespace.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(SocketKinds))]
+    public async Task TheListenerReceivesWhatSystemdsOwnSystemdNotifySends(bool abstractSocket)
+    {
+        string tool = SystemdTools.Require("systemd-notify");
+        // --no-block: otherwise systemd-notify waits for a barrier reply that only a real service manager sends.
+        using NotifySocketListener listener = Listen(abstractSocket);
+
+        var start = new ProcessStartInfo(tool) { ArgumentList = { "--no-block", "--ready", "--status=hello from systemd-notify" } };
+        start.Environment["NOTIFY_SOCKET"] = listener.Address;
+        using Process process = Process.Start(start)!;
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, process.ExitCode);
+        Assert.Equal("READY=1\nSTATUS=hello from systemd-notify", await listener.ExpectAsync());
+    }
+
+    private static NotifySocketListener Listen(bool abstractSocket) =>
+        abstractSocket ? NotifySocketListener.BindAbstract() : NotifySocketListener.BindPath();
+}
