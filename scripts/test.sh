@@ -45,6 +45,14 @@ install_dependencies() {
     log "installing the S3 server (Ceph RadosGW from Debian)"
     tests/localstack/radosgw.sh install
   fi
+  if needs Ublk.Host.Tests; then
+    log "installing systemd's tools (systemd-analyze, systemd-notify) for the unit-file and sd_notify tests"
+    tests/systemd/install.sh
+    if [ -x tests/metrics/install.sh ]; then
+      log "installing Prometheus (promtool and the server) for the metrics tests"
+      tests/metrics/install.sh
+    fi
+  fi
   if needs Vm.Tests; then
     log "installing the VM test environment (qemu + Debian 6.12 kernel with ublk_drv)"
     tests/vm/setup.sh
