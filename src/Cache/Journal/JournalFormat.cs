@@ -42,7 +42,7 @@ namespace S3Block.Cache.Journal;
 ///  40     8   durable-through: every record with a sequence at or below this value had been fsync'ed
 ///             before this record was appended (see "Telling a torn tail from corruption")
 ///  48    12   reserved, 0
-///  60     4   CRC32C (standard, see <see cref="Crc32C"/>) of header bytes 0..59 followed by the payload
+///  60     4   CRC32C (standard, see <see cref="Integrity.Crc32C"/>) of header bytes 0..59 followed by the payload
 /// </code>
 ///
 /// <para><b>Why the alignment.</b> Default 4096: no two records ever share a 4 KiB sector or page, so appending

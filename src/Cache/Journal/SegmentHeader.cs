@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using S3Block.Cache.Integrity;
 
 namespace S3Block.Cache.Journal;
 

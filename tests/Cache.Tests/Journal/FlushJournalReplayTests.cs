@@ -1,5 +1,6 @@
 using S3Block.Cache.Journal;
 using static S3Block.Tests.Journal.JournalTestKit;
+using S3Block.Cache.Integrity;
 
 namespace S3Block.Tests.Journal;
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using S3Block.Cache.Journal;
+using S3Block.Cache.Integrity;
 
 namespace S3Block.Tests.Journal;
 

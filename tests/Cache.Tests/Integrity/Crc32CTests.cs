@@ -1,7 +1,7 @@
 using System.Text;
-using S3Block.Cache.Journal;
+using S3Block.Cache.Integrity;
 
-namespace S3Block.Tests.Journal;
+namespace S3Block.Tests.Integrity;
 
 public sealed class Crc32CTests
 {
@@ -27,7 +27,7 @@ public sealed class Crc32CTests
     [Fact]
     public void Matches_a_bitwise_reference_for_every_length_and_tail()
     {
-        var data = JournalTestKit.Payload(300, seed: 7);
+        var data = S3Block.Tests.Journal.JournalTestKit.Payload(300, seed: 7);
         for (var length = 0; length <= data.Length; length++)
         {
             Assert.Equal(Reference(data.AsSpan(0, length)), Crc32C.Compute(data.AsSpan(0, length)));
@@ -37,7 +37,7 @@ public sealed class Crc32CTests
     [Fact]
     public void Incremental_updates_equal_one_shot()
     {
-        var data = JournalTestKit.Payload(1000, seed: 3);
+        var data = S3Block.Tests.Journal.JournalTestKit.Payload(1000, seed: 3);
         for (var split = 0; split <= data.Length; split += 37)
         {
             var state = Crc32C.Update(Crc32C.InitialState, data.AsSpan(0, split));

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 
-namespace S3Block.Cache.Journal;
+namespace S3Block.Cache.Integrity;
 
 /// <summary>
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), computed with the CPU's CRC32 instruction through

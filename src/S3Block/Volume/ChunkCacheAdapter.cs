@@ -1,0 +1,13 @@
+using S3Block.Cache.Chunks;
+
+namespace S3Block.Volume;
+
+/// <summary>The volume's view of the local clean-chunk cache (RAM and disk tiers, keyed by immutable object keys).</summary>
+public sealed class ChunkCacheAdapter(ChunkCache cache) : ICleanChunkCache
+{
+    public ValueTask<bool> TryReadAsync(string key, int offset, Memory<byte> destination, CancellationToken cancellationToken) =>
+        cache.TryReadAsync(key, offset, destination, cancellationToken);
+
+    public async ValueTask PutAsync(string key, ReadOnlyMemory<byte> image, CancellationToken cancellationToken) =>
+        await cache.PutAsync(key, image, cancellationToken);
+}
