@@ -1,0 +1,134 @@
+using Microsoft.Extensions.Logging;
+using S3Block.Block;
+using S3Block.Ublk.Interop;
+
+namespace S3Block.Ublk.Device;
+
+/// <summary>
+/// The backend half of one tag: a reusable thread-pool work item that runs the request against the
+/// <see cref="IBlockBackend"/> and posts (tag, result) to the queue's <see cref="CompletionChannel"/>.
+/// </summary>
+/// <remarks>
+/// A tag carries at most one request at a time (the queue thread owns it from the kernel's CQE until the
+/// COMMIT), so one instance per tag is reused without allocation. It never runs on the queue thread; the
+/// backend's ValueTask may complete on any thread, and the continuation only posts the result.
+/// </remarks>
+internal sealed class UblkRequest : IThreadPoolWorkItem
+{
+    private readonly IBlockBackend _backend;
+    private readonly CompletionChannel _completions;
+    private readonly Memory<byte> _buffer;
+    private readonly UblkStats _stats;
+    private readonly ILogger _logger;
+    private readonly int _deviceId;
+    private readonly Action _onBackendCompleted;
+
+    private ValueTask _pending;
+
+    public UblkRequest(int deviceId, int tag, Memory<byte> buffer, IBlockBackend backend, CompletionChannel completions, UblkStats stats, ILogger logger)
+    {
+        _deviceId = deviceId;
+        Tag = tag;
+        _buffer = buffer;
+        _backend = backend;
+        _completions = completions;
+        _stats = stats;
+        _logger = logger;
+        _onBackendCompleted = OnBackendCompleted;
+    }
+
+    public int Tag { get; }
+
+    public UblkIoOp Op { get; private set; }
+
+    public long Offset { get; private set; }
+
+    public long Length { get; private set; }
+
+    public bool ForceUnitAccess { get; private set; }
+
+    /// <summary>Queue thread: describes the next request for this tag (already validated) before queuing it.</summary>
+    public void Prepare(UblkIoOp op, long offset, long length, bool forceUnitAccess)
+    {
+        Op = op;
+        Offset = offset;
+        Length = length;
+        ForceUnitAccess = forceUnitAccess;
+    }
+
+    /// <summary>Thread pool: starts the backend call.</summary>
+    public void Execute()
+    {
+        IoFlusher.EnsureForCurrentThread(_logger);
+        try
+        {
+            // Consumed exactly once: by Finish() once complete (here or in the OnCompleted continuation).
+#pragma warning disable CA2012
+            ValueTask operation = Start();
+#pragma warning restore CA2012
+            if (operation.IsCompleted)
+            {
+                Finish(operation);
+                return;
+            }
+
+            _pending = operation;
+            operation.GetAwaiter().UnsafeOnCompleted(_onBackendCompleted);
+        }
+        catch (Exception e)
+        {
+            // Start() threw synchronously: the backend never took the request.
+            Complete(Fail(e));
+        }
+    }
+
+    private ValueTask Start() => Op switch
+    {
+        UblkIoOp.Read => _backend.ReadAsync(Offset, _buffer[..(int)Length], CancellationToken.None),
+        UblkIoOp.Write => _backend.WriteAsync(Offset, _buffer[..(int)Length], ForceUnitAccess ? WriteFlags.ForceUnitAccess : WriteFlags.None, CancellationToken.None),
+        UblkIoOp.Flush => _backend.FlushAsync(CancellationToken.None),
+        UblkIoOp.Discard => _backend.DiscardAsync(Offset, Length, CancellationToken.None),
+        UblkIoOp.WriteZeroes => _backend.WriteZeroesAsync(Offset, Length, CancellationToken.None),
+        _ => throw new BlockIOException((int)Errno.EOPNOTSUPP, $"unsupported ublk op {Op}"),
+    };
+
+    private void OnBackendCompleted()
+    {
+        ValueTask operation = _pending;
+        _pending = default;
+        Finish(operation);
+    }
+
+    private void Finish(ValueTask operation)
+    {
+        int result;
+        try
+        {
+            // Exactly once per ValueTask, as pooled IValueTaskSource backends require.
+            operation.GetAwaiter().GetResult();
+            // READ/WRITE must report the full byte count: a short count makes the kernel requeue the rest,
+            // 0 for a WRITE would loop forever and 0 for a READ becomes EIO (§2.6).
+            result = Op is UblkIoOp.Read or UblkIoOp.Write ? (int)Length : 0;
+        }
+        catch (Exception e)
+        {
+            result = Fail(e);
+        }
+
+        Complete(result);
+    }
+
+    private int Fail(Exception exception)
+    {
+        _stats.CountFailed();
+        if (exception is BlockIOException blockError)
+        {
+            return -blockError.Errno;
+        }
+
+        UblkLog.BackendFailed(_logger, exception, _deviceId, Op.ToString(), Offset, Length);
+        return -(int)Errno.EIO;
+    }
+
+    private void Complete(int result) => _completions.Post(Tag, result);
+}
