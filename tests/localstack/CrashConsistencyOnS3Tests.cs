@@ -1,5 +1,4 @@
 using S3Block.ObjectStore;
-using S3Block.ObjectStore.S3;
 using S3Block.TestKit.Volume;
 
 namespace S3Block.LocalStack.Tests;
@@ -15,5 +14,5 @@ public sealed class CrashConsistencyOnS3Tests(S3BucketFixture bucket, ITestOutpu
     [MemberData(nameof(S3Cases))]
     public Task The_recovered_disk_is_a_consistent_prefix_of_the_history(CrashKind kind, int seed) => RunAsync(kind, seed);
 
-    protected override IObjectStore CreateStore() => new S3ObjectStore(S3TestSettings.For(bucket.Bucket, $"crash-{Guid.NewGuid():N}/"));
+    protected override IObjectStore CreateStore() => S3TestSettings.ProductionStore(bucket.Bucket, $"crash-{Guid.NewGuid():N}/");
 }

@@ -1,3 +1,4 @@
+using S3Block.ObjectStore;
 using S3Block.ObjectStore.S3;
 
 namespace S3Block.LocalStack.Tests;
@@ -16,6 +17,10 @@ internal static class S3TestSettings
     public static string AccessKey => Environment.GetEnvironmentVariable("S3BLOCK_TEST_S3_ACCESS_KEY") ?? "test";
 
     public static string SecretKey => Environment.GetEnvironmentVariable("S3BLOCK_TEST_S3_SECRET_KEY") ?? "test";
+
+    /// <summary>The S3 store as the daemon builds it: wrapped in the transient-failure retry policy.</summary>
+    public static IObjectStore ProductionStore(string bucket, string prefix) =>
+        new RetryingObjectStore(new S3ObjectStore(For(bucket, prefix)), RetryPolicy.Default);
 
     /// <summary>Store options for <paramref name="bucket"/>; fails the test (never skips) when no endpoint is configured.</summary>
     public static S3StoreOptions For(string bucket, string prefix = "")

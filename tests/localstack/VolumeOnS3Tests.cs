@@ -1,6 +1,5 @@
 using S3Block.Block;
 using S3Block.Cache.Journal;
-using S3Block.ObjectStore.S3;
 using S3Block.TestKit;
 using S3Block.TestKit.Volume;
 using S3Block.Volume;
@@ -126,7 +125,7 @@ public sealed class VolumeOnS3Tests(S3BucketFixture bucket) : IClassFixture<S3Bu
     public void Dispose() => _local.Dispose();
 
     private VolumeHarness NewHarness() =>
-        new(sizeBytes: 1 << 20, chunkSize: 64 * 1024, store: new S3ObjectStore(S3TestSettings.For(bucket.Bucket, $"vol-{Guid.NewGuid():N}/")));
+        new(sizeBytes: 1 << 20, chunkSize: 64 * 1024, store: S3TestSettings.ProductionStore(bucket.Bucket, $"vol-{Guid.NewGuid():N}/"));
 
     private Task<S3Volume> OpenAsync(VolumeHarness harness, Guid node, string journal, VolumeOptions options) =>
         S3Volume.OpenAsync(new S3Volume.OpenContext
