@@ -120,6 +120,16 @@ public sealed class UblkServeBackendTests(UblkServeBackendRun run) : IClassFixtu
     }
 
     [Fact]
+    public void Ext4_and_xfs_keep_a_tree_of_files_across_remount_and_daemon_restart()
+    {
+        string section = run["filesystems"];
+        Assert.Contains("files=30", section, StringComparison.Ordinal);
+        Assert.Contains("ext4 remount same", section, StringComparison.Ordinal);
+        Assert.Contains("xfs remount same", section, StringComparison.Ordinal);
+        Assert.Contains("xfs after daemon restart same", section, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void File_backend_keeps_data_across_restarts()
     {
         Assert.Equal("same", run["file-backend"]);
@@ -204,6 +214,34 @@ public sealed class UblkServeBackendRun : IAsyncLifetime
         D=$!
         wait_ready /tmp/d.out /tmp/d.err >/dev/null && cmp_back
         kill -TERM "$D"; wait "$D"
+
+        section filesystems
+        "$S3" serve-backend --backend file:/tmp/fs.img --size 512MiB >/tmp/h.out 2>/tmp/h.err &
+        H=$!
+        wait_ready /tmp/h.out /tmp/h.err >/dev/null
+        mkdir -p /tmp/tree /tmp/mnt
+        for d in a b c; do
+          mkdir -p "/tmp/tree/$d/sub"
+          for i in 1 2 3 4 5; do
+            head -c $((RANDOM * 8 + i)) /dev/urandom >"/tmp/tree/$d/f$i"; head -c 3000 /dev/urandom >"/tmp/tree/$d/sub/g$i"
+          done
+        done
+        sums() { (cd "$1" && find . -type f -exec md5sum {} + | sort -k2); }
+        sums /tmp/tree >/tmp/tree.md5
+        echo "files=$(wc -l </tmp/tree.md5)"
+        for fs in ext4 xfs; do
+          case "$fs" in ext4) mkfs.ext4 -q -F /dev/ublkb0 ;; xfs) mkfs.xfs -q -f /dev/ublkb0 ;; esac
+          mount /dev/ublkb0 /tmp/mnt && cp -a /tmp/tree/. /tmp/mnt/ && sync && umount /tmp/mnt
+          mount /dev/ublkb0 /tmp/mnt && sums /tmp/mnt >/tmp/got.md5 && umount /tmp/mnt
+          cmp -s /tmp/tree.md5 /tmp/got.md5 && echo "$fs remount same" || echo "$fs remount differ"
+        done
+        kill -TERM "$H"; wait "$H"
+        "$S3" serve-backend --backend file:/tmp/fs.img >/tmp/i.out 2>/tmp/i.err &
+        I=$!
+        wait_ready /tmp/i.out /tmp/i.err >/dev/null && mount /dev/ublkb0 /tmp/mnt && sums /tmp/mnt >/tmp/got2.md5 && umount /tmp/mnt
+        cmp -s /tmp/tree.md5 /tmp/got2.md5 && echo "xfs after daemon restart same" || echo "xfs after daemon restart differ"
+        kill -TERM "$I"; wait "$I"
+        rm -f /tmp/fs.img
 
         section crash-under-io
         "$S3" serve-backend --backend file:/tmp/crash.img --size 256MiB --id 1 --queues 2 >/tmp/e.out 2>/tmp/e.err &
