@@ -302,34 +302,8 @@ public sealed class UblkServeBackendRun : IAsyncLifetime
             throw new InvalidOperationException("s3block has no serve-backend verb: register ServeBackendCommand.Create() in src/Ublk.Host/Cli/CliCommands.cs");
         }
 
-        _sections = Parse(Run.Output);
+        _sections = GuestSections.Parse(Run.Output);
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-
-    private static Dictionary<string, string> Parse(string output)
-    {
-        var sections = new Dictionary<string, string>(StringComparer.Ordinal);
-        string? current = null;
-        var lines = new List<string>();
-        foreach (string line in output.Split('\n'))
-        {
-            if (line.StartsWith("### ", StringComparison.Ordinal))
-            {
-                if (current is not null)
-                {
-                    sections[current] = string.Join('\n', lines).Trim();
-                }
-
-                current = line[4..].Trim();
-                lines.Clear();
-            }
-            else if (current is not null)
-            {
-                lines.Add(line);
-            }
-        }
-
-        return sections;
-    }
 }

@@ -9,6 +9,7 @@ internal static class CliCommands
     {
         yield return CreateCommand.Create();
         yield return ListCommand.Create();
+        yield return RunCommand.Create();
         yield return ServeBackendCommand.Create();
         yield return StoreCheckCommand.Create();
     }

@@ -1,0 +1,47 @@
+using S3Block.Volume;
+
+namespace S3Block.Ublk.Daemon;
+
+/// <summary>What the daemon serves and where it keeps local state. Bound from the <c>Daemon</c> section.</summary>
+internal sealed class DaemonOptions
+{
+    public const string Section = "Daemon";
+
+    /// <summary>The volume to serve (required for <c>run</c>; the command's argument overrides it).</summary>
+    public string Volume { get; set; } = "";
+
+    /// <summary>Local state: the node identity, and per volume the journal, the chunk cache (unless
+    /// <c>Cache:Folder</c> says otherwise) and the device record. Default: <c>data/state</c>; the systemd unit points it at
+    /// <c>$STATE_DIRECTORY</c>.</summary>
+    public string StateDirectory { get; set; } = "data/state";
+
+    /// <summary>Take the volume's lease even if another node holds it (the other writer is fenced). Default: false.</summary>
+    public bool ForceTakeover { get; set; }
+
+    /// <summary>Stop the device on SIGTERM even while a filesystem is mounted on it (its I/O then fails). Default: false:
+    /// the daemon uploads everything and leaves the device for the next daemon to recover.</summary>
+    public bool ForceStop { get; set; }
+
+    public string JournalDirectory => Path.Combine(StateDirectory, Volume, "journal");
+
+    public string DefaultCacheFolder => Path.Combine(StateDirectory, Volume, "cache");
+
+    public string DeviceRecordPath => Path.Combine(StateDirectory, Volume, "device.json");
+
+    public IEnumerable<string> Validate()
+    {
+        if (string.IsNullOrEmpty(Volume))
+        {
+            yield return $"{Section}:Volume: required (the volume to serve; or give it as the argument of 'run')";
+        }
+        else if (!VolumeKeys.IsValidName(Volume))
+        {
+            yield return $"{Section}:Volume: '{Volume}' is not a valid volume name";
+        }
+
+        if (string.IsNullOrWhiteSpace(StateDirectory))
+        {
+            yield return $"{Section}:StateDirectory: required";
+        }
+    }
+}

@@ -1,0 +1,149 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using S3Block.Cache.Chunks;
+using S3Block.Cache.Journal;
+using S3Block.ObjectStore;
+using S3Block.Ublk.Device;
+using S3Block.Ublk.Systemd;
+using S3Block.Volume;
+
+namespace S3Block.Ublk.Daemon;
+
+/// <summary>
+/// Serves one volume on a ublk device for the lifetime of the host.
+/// </summary>
+/// <remarks>
+/// <para><b>Start:</b> open the volume (take the lease, replay the journal, fence older writers), then re-attach to the
+/// device a crashed predecessor left (user recovery) or create one, record it, and tell systemd READY.</para>
+/// <para><b>Stop (SIGTERM):</b> while the device still serves I/O, upload everything to S3 (systemd's stop timeout is
+/// extended while it progresses); then, unless a filesystem is still mounted on the device, stop it (the queues
+/// drain), seal the journal and release the lease, and delete the device. With a filesystem still mounted the device
+/// is left attached for the next daemon to recover, because stopping it would fail the filesystem's I/O.</para>
+/// </remarks>
+internal sealed partial class VolumeDaemon(
+    DaemonOptions daemon,
+    DeviceSettings deviceSettings,
+    VolumeOptions volumeOptions,
+    JournalOptions journalOptions,
+    ChunkCacheOptions cacheOptions,
+    StoreOptions storeOptions,
+    MetricsBridge metrics,
+    SystemdNotifier systemd,
+    ILogger<VolumeDaemon> logger) : IHostedService
+{
+    private IObjectStore? _store;
+    private ChunkCache? _cache;
+    private S3Volume? _volume;
+    private UblkDevice? _device;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _store = ObjectStoreFactory.Create(storeOptions, RetryPolicy.Default);
+        var node = NodeIdentity.LoadOrCreate(daemon.StateDirectory);
+        _cache = ChunkCache.Open(cacheOptions);
+        _volume = await S3Volume.OpenAsync(new S3Volume.OpenContext
+        {
+            Store = _store,
+            VolumeName = daemon.Volume,
+            JournalDirectory = daemon.JournalDirectory,
+            JournalOptions = journalOptions,
+            Cache = new ChunkCacheAdapter(_cache),
+            Options = volumeOptions,
+            Node = node,
+            ForceTakeover = daemon.ForceTakeover,
+            Logger = logger,
+        }, cancellationToken);
+
+        var volume = _volume;
+        var recorded = DeviceRecord.Read(daemon.DeviceRecordPath);
+        var recover = recorded is { } id && UblkDevice.ListDeviceIds().Contains(id);
+        // Creating or recovering blocks until the kernel has the queues; never on a thread-pool thread it could starve.
+        _device = await RunOnDedicatedThreadAsync(() => recover
+            ? UblkDevice.Recover(recorded!.Value, volume, logger, metrics)
+            : UblkDevice.Create(deviceSettings.ToDeviceOptions(), volume, logger, metrics));
+        DeviceRecord.Write(daemon.DeviceRecordPath, _device.Info.DeviceId);
+        metrics.Attach(volume, _cache, _device);
+
+        var ready = $"serving volume {daemon.Volume} on {_device.Info.BlockDevicePath} ({(recover ? "recovered" : "created")}, " +
+                    $"{volume.SizeBytes} bytes, epoch {volume.Epoch})";
+        Console.Out.WriteLine($"ready: {ready}");
+        await Console.Out.FlushAsync(cancellationToken);
+        systemd.Ready(ready);
+        DaemonLog.Serving(logger, daemon.Volume, _device.Info.BlockDevicePath, recover);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_volume is null || _device is null)
+        {
+            return;
+        }
+
+        // 1. Upload everything while the device still serves the filesystem's I/O.
+        var drain = _volume.DrainAsync(null, cancellationToken);
+        await systemd.ExtendTimeoutWhileAsync(drain, TimeSpan.FromSeconds(10),
+            () => $"stopping: uploading {_volume.GetStatistics().DirtyBytes / (1 << 20)} MiB to S3", progress: null, cancellationToken);
+
+        // 2. Stop the device unless a filesystem still uses it.
+        var mountedAt = MountPoints(_device.Info.BlockDevicePath);
+        if (mountedAt.Count > 0 && !daemon.ForceStop)
+        {
+            DaemonLog.LeftAttached(logger, _device.Info.BlockDevicePath, string.Join(", ", mountedAt));
+            await _volume.CloseAsync(drain: false, progress: null, cancellationToken);
+            return;
+        }
+
+        await RunOnDedicatedThreadAsync(() =>
+        {
+            _device.Stop();
+            return true;
+        });
+
+        // 3. Seal the journal, release the lease; 4. delete the device.
+        await _volume.CloseAsync(drain: true, progress: null, cancellationToken);
+        metrics.Detach();
+        _device.Delete();
+        DeviceRecord.Delete(daemon.DeviceRecordPath);
+        _cache?.Dispose();
+        _store?.Dispose();
+        DaemonLog.Stopped(logger, daemon.Volume);
+        Console.Out.WriteLine($"stopped: volume {daemon.Volume} is in S3 and the device is deleted");
+    }
+
+    /// <summary>The mount points of a block device, from /proc/mounts.</summary>
+    private static List<string> MountPoints(string device) =>
+        [.. File.ReadLines("/proc/mounts").Select(l => l.Split(' ')).Where(f => f.Length > 1 && f[0] == device).Select(f => f[1])];
+
+    private static Task<T> RunOnDedicatedThreadAsync<T>(Func<T> work)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                done.SetResult(work());
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        })
+        { IsBackground = true, Name = "ublk-control" };
+        thread.Start();
+        return done.Task;
+    }
+
+    private static partial class DaemonLog
+    {
+        [LoggerMessage(4001, LogLevel.Information, "Serving volume {Volume} on {Device} (recovered: {Recovered})", EventName = "Serving")]
+        public static partial void Serving(ILogger logger, string volume, string device, bool recovered);
+
+        [LoggerMessage(4002, LogLevel.Warning,
+            "{Device} is still mounted at {MountPoints}: everything is in S3, but the device is left attached for the next daemon to recover (unmount first, or set Daemon:ForceStop)",
+            EventName = "LeftAttached")]
+        public static partial void LeftAttached(ILogger logger, string device, string mountPoints);
+
+        [LoggerMessage(4003, LogLevel.Information, "Stopped volume {Volume}: everything is in S3, the lease is released and the device deleted", EventName = "Stopped")]
+        public static partial void Stopped(ILogger logger, string volume);
+    }
+}

@@ -1,0 +1,156 @@
+namespace S3Block.Tests.Vm;
+
+/// <summary>
+/// <c>s3block run</c> end to end in the 6.12 guest with the embedded local store: a filesystem survives a clean stop
+/// and start, a kill -9 under a mounted filesystem (the restarted daemon re-attaches the device), and the loss of all
+/// local state (the volume read back from the store alone is a consistent filesystem). One boot serves every test.
+/// </summary>
+public sealed class DaemonRunTests(DaemonRun run) : IClassFixture<DaemonRun>
+{
+    [Fact]
+    public void Create_then_run_serves_the_volume_on_a_ublk_device()
+    {
+        Assert.Contains("created volume vol1: 1GiB", run["create"], StringComparison.Ordinal);
+        Assert.Matches(@"^ready: serving volume vol1 on /dev/ublkb\d+ \(created", run["run1"]);
+    }
+
+    [Fact]
+    public void A_clean_stop_uploads_everything_and_deletes_the_device()
+    {
+        var section = run["stop1"];
+        Assert.Contains("rc=0", section, StringComparison.Ordinal);
+        Assert.Contains("stopped: volume vol1 is in S3", section, StringComparison.Ordinal);
+        Assert.Contains("devices left=0", section, StringComparison.Ordinal);
+        Assert.Matches(@"chunk objects=[1-9]\d*", section);
+    }
+
+    [Fact]
+    public void Files_written_before_a_stop_read_back_after_a_new_start()
+    {
+        Assert.Contains("files=30", run["run1"], StringComparison.Ordinal);
+        Assert.Contains("tree same", run["run2"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Kill_9_under_a_mounted_filesystem_is_recovered_without_losing_fsynced_files()
+    {
+        var section = run["crash"];
+        Assert.Contains("disk kept", section, StringComparison.Ordinal);
+        Assert.Matches(@"ready: serving volume vol1 on /dev/ublkb\d+ \(recovered", section);
+        Assert.Contains("fsynced files same", section, StringComparison.Ordinal);
+        Assert.Contains("fsck rc=0", section, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void After_losing_all_local_state_the_volume_from_the_store_alone_is_a_clean_filesystem()
+    {
+        var section = run["lost-local"];
+        Assert.Contains("local state deleted", section, StringComparison.Ordinal);
+        Assert.Matches(@"ready: serving volume vol1 on /dev/ublkb\d+ \(created", section);
+        Assert.Contains("fsck rc=0", section, StringComparison.Ordinal);
+        Assert.Contains("tree same", section, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>The one guest boot behind <see cref="DaemonRunTests"/>.</summary>
+public sealed class DaemonRun : IAsyncLifetime
+{
+    private const string Script = """
+        set -u
+        S3="$S3BLOCK_BIN"
+        mkdir -p /tmp/work /tmp/mnt && cd /tmp/work
+        section() { printf '### %s\n' "$1"; }
+        wait_ready() {
+          for _ in $(seq 1 600); do grep -q '^ready' "$1" && { grep '^ready' "$1"; return 0; }; sleep 0.2; done
+          echo "never ready"; cat "$1" "$2"; return 1
+        }
+        device_of() { sed -n 's/^ready: serving volume vol1 on \(\/dev\/ublkb[0-9]*\).*/\1/p' "$1"; }
+        sums() { (cd "$1" && find . -type f ! -name 'crash*' ! -path './lost+found*' -exec md5sum {} + | sort -k2); }
+        RUN_OPTS="--set Volume:CommitInterval=00:00:01 --set Metrics:Enabled=false"
+
+        section create
+        "$S3" create vol1 --size 1GiB --chunk-size 1MiB; echo "rc=$?"
+
+        section run1
+        "$S3" run vol1 $RUN_OPTS >/tmp/r1.out 2>/tmp/r1.err &
+        R=$!
+        wait_ready /tmp/r1.out /tmp/r1.err
+        DEV=$(device_of /tmp/r1.out)
+        mkdir -p /tmp/tree
+        for d in a b c; do mkdir -p "/tmp/tree/$d/sub"; for i in 1 2 3 4 5; do
+          head -c $((RANDOM * 16 + i)) /dev/urandom >"/tmp/tree/$d/f$i"; head -c 5000 /dev/urandom >"/tmp/tree/$d/sub/g$i"; done; done
+        sums /tmp/tree >/tmp/tree.md5; echo "files=$(wc -l </tmp/tree.md5)"
+        mkfs.ext4 -q -F "$DEV" && mount "$DEV" /tmp/mnt && cp -a /tmp/tree/. /tmp/mnt/ && sync && umount /tmp/mnt && echo "written"
+
+        section stop1
+        kill -TERM "$R"; wait "$R"; echo "rc=$?"
+        grep '^stopped' /tmp/r1.out
+        echo "devices left=$(ls /dev/ublkb* 2>/dev/null | wc -l)"
+        echo "chunk objects=$(find data/store -path '*chunks.d*' -type f | wc -l)"
+
+        section run2
+        "$S3" run vol1 $RUN_OPTS >/tmp/r2.out 2>/tmp/r2.err &
+        R=$!
+        wait_ready /tmp/r2.out /tmp/r2.err
+        DEV=$(device_of /tmp/r2.out)
+        mount "$DEV" /tmp/mnt && sums /tmp/mnt >/tmp/got.md5 && { cmp -s /tmp/tree.md5 /tmp/got.md5 && echo "tree same" || echo "tree differ"; }
+
+        section crash
+        for i in $(seq 1 10); do dd if=/dev/urandom of="/tmp/mnt/crash$i" bs=64k count=4 conv=fsync status=none; done
+        (cd /tmp/mnt && md5sum crash*) >/tmp/crash.md5
+        kill -9 "$R"; wait "$R" 2>/dev/null
+        sleep 1; [ -b "$DEV" ] && echo "disk kept"
+        "$S3" run vol1 $RUN_OPTS >/tmp/r3.out 2>/tmp/r3.err &
+        R=$!
+        wait_ready /tmp/r3.out /tmp/r3.err
+        (cd /tmp/mnt && md5sum crash*) >/tmp/crash2.md5
+        cmp -s /tmp/crash.md5 /tmp/crash2.md5 && echo "fsynced files same" || echo "fsynced files differ"
+        umount /tmp/mnt
+        fsck.ext4 -n -f "$DEV" >/tmp/fsck1.txt 2>&1; echo "fsck rc=$?"
+        kill -TERM "$R"; wait "$R"; echo "stop rc=$?"
+
+        section lost-local
+        "$S3" run vol1 $RUN_OPTS >/tmp/r4.out 2>/tmp/r4.err &
+        R=$!
+        wait_ready /tmp/r4.out /tmp/r4.err >/dev/null
+        DEV=$(device_of /tmp/r4.out)
+        mount "$DEV" /tmp/mnt && for i in $(seq 1 10); do dd if=/dev/urandom of="/tmp/mnt/late$i" bs=128k count=4 conv=fsync status=none; done
+        sync; umount /tmp/mnt
+        kill -9 "$R"; wait "$R" 2>/dev/null
+        rm -rf data/state/vol1 && echo "local state deleted"
+        "$S3" run vol1 $RUN_OPTS --force-takeover >/tmp/r5.out 2>/tmp/r5.err &
+        R=$!
+        wait_ready /tmp/r5.out /tmp/r5.err
+        DEV=$(device_of /tmp/r5.out)
+        fsck.ext4 -n -f "$DEV" >/tmp/fsck2.txt 2>&1; echo "fsck rc=$?"
+        mount "$DEV" /tmp/mnt && sums /tmp/mnt | grep -v late >/tmp/got2.md5 && { cmp -s /tmp/tree.md5 /tmp/got2.md5 && echo "tree same" || echo "tree differ"; }
+        umount /tmp/mnt
+        kill -TERM "$R"; wait "$R"; echo "stop rc=$?"
+        section end
+        """;
+
+    private Dictionary<string, string> _sections = [];
+
+    public GuestVmResult Run { get; private set; } = null!;
+
+    public string this[string name] =>
+        _sections.TryGetValue(name, out var text)
+            ? text
+            : throw new KeyNotFoundException($"no section '{name}' in the guest output:\n{Run.Describe()}");
+
+    public async ValueTask InitializeAsync()
+    {
+        var binary = UblkServeBackendRun.S3BlockBinary;
+        if (!File.Exists(binary))
+        {
+            throw new InvalidOperationException($"{binary} is missing: build src/Ublk.Host first");
+        }
+
+        var options = new GuestVmOptions { Environment = new Dictionary<string, string> { ["S3BLOCK_BIN"] = binary } };
+        Run = await GuestVm.RunAsync(Script, TimeSpan.FromMinutes(15), options, TestContext.Current.CancellationToken);
+        TestContext.Current.TestOutputHelper?.WriteLine(Run.Describe());
+        _sections = GuestSections.Parse(Run.Output);
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
