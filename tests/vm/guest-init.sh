@@ -100,6 +100,13 @@ phase1_mount_shares() {
   # shellcheck disable=SC1090,SC1091  # written by run.sh for each run
   . "/newroot$RUN_DIR/guest.conf"
 
+  # The repository, when it lies under one of the tmpfs places (run.sh passes it only then): read-only, at its
+  # own path, and before the results share, which may lie inside it.
+  if [ -n "${VM_REPO_HOST:-}" ] && has_9p_tag repo; then
+    mkdir -p "/newroot$VM_REPO_HOST" || fail "no mount point for the repository at $VM_REPO_HOST"
+    mount -t 9p -o "ro,$P9_OPTS,cache=loose" repo "/newroot$VM_REPO_HOST" || fail "mount the repository share"
+  fi
+
   if has_9p_tag share; then
     mkdir -p "/newroot$SHARE_DIR"
     mount -t 9p -o "rw,$P9_OPTS,cache=mmap" share "/newroot$SHARE_DIR" || fail "mount the results share"

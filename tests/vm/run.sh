@@ -132,6 +132,7 @@ write_guest_files() {
   {
     printf 'VM_KERNEL_ROOT=%s\n' "$(sq "${VM_KERNEL_ROOT}")"
     printf 'VM_SHARE_HOST=%s\n' "$(sq "${SHARE_DIR}")"
+    printf 'VM_REPO_HOST=%s\n' "$(sq "$(repo_share)")"
     printf 'VM_MODULES=%s\n' "$(sq "${MODULES}")"
   } >"${RUN_DIR}/guest.conf"
 
@@ -181,6 +182,17 @@ qemu_args() {
   if [[ -n "${SHARE_DIR}" ]]; then
     QEMU_ARGS+=(-virtfs "local,path=$(qemu_path "${SHARE_DIR}"),mount_tag=share,security_model=none,multidevs=remap")
   fi
+  if [[ -n "$(repo_share)" ]]; then
+    QEMU_ARGS+=(-virtfs "local,path=$(qemu_path "${VM_REPO_ROOT}"),mount_tag=repo,security_model=none,readonly=on,multidevs=remap")
+  fi
+}
+
+repo_share() {
+  # The guest covers these folders with a tmpfs, hiding what the host has there. A repository (a CI clone,
+  # say) under one of them must reach the guest as a share of its own, mounted at the same path.
+  case "${VM_REPO_ROOT}/" in
+    /tmp/*|/var/tmp/*|/var/log/*|/run/*|/root/*|/mnt/*|/dev/shm/*) printf '%s' "${VM_REPO_ROOT}" ;;
+  esac
 }
 
 seconds_since() {
