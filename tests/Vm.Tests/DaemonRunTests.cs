@@ -53,9 +53,11 @@ public sealed class DaemonRunTests(DaemonRun run) : IClassFixture<DaemonRun>
 }
 
 /// <summary>The one guest boot behind <see cref="DaemonRunTests"/>.</summary>
-public sealed class DaemonRun : IAsyncLifetime
+public sealed class DaemonRun : GuestScriptRun
 {
-    private const string Script = """
+    protected override TimeSpan Timeout => TimeSpan.FromMinutes(15);
+
+    protected override string Script => """
         set -u
         S3="$S3BLOCK_BIN"
         mkdir -p /tmp/work /tmp/mnt && cd /tmp/work
@@ -128,29 +130,4 @@ public sealed class DaemonRun : IAsyncLifetime
         kill -TERM "$R"; wait "$R"; echo "stop rc=$?"
         section end
         """;
-
-    private Dictionary<string, string> _sections = [];
-
-    public GuestVmResult Run { get; private set; } = null!;
-
-    public string this[string name] =>
-        _sections.TryGetValue(name, out var text)
-            ? text
-            : throw new KeyNotFoundException($"no section '{name}' in the guest output:\n{Run.Describe()}");
-
-    public async ValueTask InitializeAsync()
-    {
-        var binary = UblkServeBackendRun.S3BlockBinary;
-        if (!File.Exists(binary))
-        {
-            throw new InvalidOperationException($"{binary} is missing: build src/Ublk.Host first");
-        }
-
-        var options = new GuestVmOptions { Environment = new Dictionary<string, string> { ["S3BLOCK_BIN"] = binary } };
-        Run = await GuestVm.RunAsync(Script, TimeSpan.FromMinutes(15), options, TestContext.Current.CancellationToken);
-        TestContext.Current.TestOutputHelper?.WriteLine(Run.Describe());
-        _sections = GuestSections.Parse(Run.Output);
-    }
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

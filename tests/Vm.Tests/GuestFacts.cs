@@ -44,34 +44,8 @@ public sealed class GuestFacts : IAsyncLifetime
             throw new InvalidOperationException($"The fact-gathering guest run failed: {Run.Describe()}");
         }
 
-        _sections = Parse(Run.Output);
+        _sections = GuestSections.Parse(Run.Output);
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-
-    private static Dictionary<string, string> Parse(string output)
-    {
-        var sections = new Dictionary<string, string>(StringComparer.Ordinal);
-        string? current = null;
-        var lines = new List<string>();
-        foreach (var line in output.Split('\n'))
-        {
-            if (line.StartsWith("### ", StringComparison.Ordinal))
-            {
-                if (current is not null)
-                {
-                    sections[current] = string.Join('\n', lines).Trim();
-                }
-
-                current = line[4..].Trim();
-                lines.Clear();
-            }
-            else if (current is not null)
-            {
-                lines.Add(line);
-            }
-        }
-
-        return sections;
-    }
 }

@@ -144,9 +144,11 @@ public sealed class UblkServeBackendTests(UblkServeBackendRun run) : IClassFixtu
 }
 
 /// <summary>One guest boot running the whole serve-backend scenario; the output is split into "### name" sections.</summary>
-public sealed class UblkServeBackendRun : IAsyncLifetime
+public sealed class UblkServeBackendRun : GuestScriptRun
 {
-    private const string Script = """
+    protected override TimeSpan Timeout => TimeSpan.FromMinutes(12);
+
+    protected override string Script => """
         set -u
         S3="$S3BLOCK_BIN"
         section() { printf '### %s\n' "$1"; }
@@ -262,16 +264,6 @@ public sealed class UblkServeBackendRun : IAsyncLifetime
         section end
         """;
 
-    private Dictionary<string, string> _sections = [];
-
-    public GuestVmResult Run { get; private set; } = null!;
-
-    /// <summary>The trimmed text printed under "### name".</summary>
-    public string this[string name] =>
-        _sections.TryGetValue(name, out var text)
-            ? text
-            : throw new KeyNotFoundException($"no section '{name}' in the guest output:\n{Run.Describe()}");
-
     /// <summary>The s3block executable: <c>$S3BLOCK_BIN</c> if set, else the one built with this project (same configuration).</summary>
     public static string S3BlockBinary
     {
@@ -287,23 +279,11 @@ public sealed class UblkServeBackendRun : IAsyncLifetime
         }
     }
 
-    public async ValueTask InitializeAsync()
+    protected override void CheckOutput(string output)
     {
-        if (!File.Exists(S3BlockBinary))
-        {
-            throw new InvalidOperationException($"{S3BlockBinary} is missing: build src/Ublk.Host first");
-        }
-
-        var options = new GuestVmOptions { Environment = new Dictionary<string, string> { ["S3BLOCK_BIN"] = S3BlockBinary } };
-        Run = await GuestVm.RunAsync(Script, TimeSpan.FromMinutes(12), options, TestContext.Current.CancellationToken);
-        TestContext.Current.TestOutputHelper?.WriteLine(Run.Describe());
-        if (Run.Output.Contains("Unrecognized command or argument 'serve-backend'", StringComparison.Ordinal))
+        if (output.Contains("Unrecognized command or argument 'serve-backend'", StringComparison.Ordinal))
         {
             throw new InvalidOperationException("s3block has no serve-backend verb: register ServeBackendCommand.Create() in src/Ublk.Host/Cli/CliCommands.cs");
         }
-
-        _sections = GuestSections.Parse(Run.Output);
     }
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

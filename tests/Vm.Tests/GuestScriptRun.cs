@@ -1,0 +1,50 @@
+namespace S3Block.Tests.Vm;
+
+/// <summary>
+/// A class fixture that boots the guest once, runs one bash script in it with the built <c>s3block</c> as
+/// <c>$S3BLOCK_BIN</c>, and hands each test the section of the output it asserts on (<see cref="GuestSections"/>).
+/// </summary>
+public abstract class GuestScriptRun : IAsyncLifetime
+{
+    private Dictionary<string, string> _sections = [];
+
+    public GuestVmResult Run { get; private set; } = null!;
+
+    /// <summary>The trimmed text printed under "### name".</summary>
+    public string this[string name] =>
+        _sections.TryGetValue(name, out var text)
+            ? text
+            : throw new KeyNotFoundException($"no section '{name}' in the guest output:\n{Run.Describe()}");
+
+    /// <summary>The guest script.</summary>
+    protected abstract string Script { get; }
+
+    /// <summary>How long the whole boot may take.</summary>
+    protected abstract TimeSpan Timeout { get; }
+
+    public async ValueTask InitializeAsync()
+    {
+        var binary = UblkServeBackendRun.S3BlockBinary;
+        if (!File.Exists(binary))
+        {
+            throw new InvalidOperationException($"{binary} is missing: build src/Ublk.Host first");
+        }
+
+        var options = new GuestVmOptions { Environment = new Dictionary<string, string> { ["S3BLOCK_BIN"] = binary } };
+        Run = await GuestVm.RunAsync(Script, Timeout, options, TestContext.Current.CancellationToken);
+        TestContext.Current.TestOutputHelper?.WriteLine(Run.Describe());
+        CheckOutput(Run.Output);
+        _sections = GuestSections.Parse(Run.Output);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>A chance to turn a known failure into a clear message.</summary>
+    protected virtual void CheckOutput(string output)
+    {
+    }
+}
