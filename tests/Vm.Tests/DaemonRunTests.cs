@@ -42,6 +42,20 @@ public sealed class DaemonRunTests(DaemonRun run) : IClassFixture<DaemonRun>
     }
 
     [Fact]
+    public void Recover_reattaches_a_crashed_daemons_device_and_delete_removes_leftover_devices()
+    {
+        var section = run["recover-delete"];
+        Assert.Contains("recover without device rc=1", section, StringComparison.Ordinal);
+        Assert.Contains("s3block: volume vol1 has no device on this host to recover", section, StringComparison.Ordinal);
+        Assert.Matches(@"ready: serving volume vol1 on /dev/ublkb\d+ \(recovered", section);
+        Assert.Contains("delete rc=0", section, StringComparison.Ordinal);
+        Assert.DoesNotContain("delete rc=1", section, StringComparison.Ordinal);
+        Assert.Contains("devices left=0", section, StringComparison.Ordinal);
+        Assert.Contains("s3block: there is no ublk device 42", section, StringComparison.Ordinal);
+        Assert.Contains("delete missing rc=1", section, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void After_losing_all_local_state_the_volume_from_the_store_alone_is_a_clean_filesystem()
     {
         var section = run["lost-local"];
@@ -128,6 +142,21 @@ public sealed class DaemonRun : GuestScriptRun
         mount "$DEV" /tmp/mnt && sums /tmp/mnt | grep -v late >/tmp/got2.md5 && { cmp -s /tmp/tree.md5 /tmp/got2.md5 && echo "tree same" || echo "tree differ"; }
         umount /tmp/mnt
         kill -TERM "$R"; wait "$R"; echo "stop rc=$?"
+
+        section recover-delete
+        "$S3" recover vol1 $RUN_OPTS >/tmp/r6.out 2>&1; echo "recover without device rc=$?"
+        grep -h '^s3block:' /tmp/r6.out
+        "$S3" run vol1 $RUN_OPTS >/tmp/r7.out 2>/tmp/r7.err &
+        R=$!
+        wait_ready /tmp/r7.out /tmp/r7.err >/dev/null
+        kill -9 "$R"; wait "$R" 2>/dev/null
+        "$S3" recover vol1 $RUN_OPTS >/tmp/r8.out 2>/tmp/r8.err &
+        R=$!
+        wait_ready /tmp/r8.out /tmp/r8.err
+        kill -9 "$R"; wait "$R" 2>/dev/null
+        for dev in /dev/ublkb*; do "$S3" delete "${dev#/dev/ublkb}"; echo "delete rc=$?"; done
+        echo "devices left=$(ls /dev/ublkb* 2>/dev/null | wc -l)"
+        "$S3" delete 42 2>&1; echo "delete missing rc=$?"
         section end
         """;
 }

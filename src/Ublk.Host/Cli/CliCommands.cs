@@ -10,6 +10,8 @@ internal static class CliCommands
         yield return CreateCommand.Create();
         yield return ListCommand.Create();
         yield return RunCommand.Create();
+        yield return RecoverCommand.Create();
+        yield return DeleteCommand.Create();
         yield return ServeBackendCommand.Create();
         yield return StoreCheckCommand.Create();
     }

@@ -30,9 +30,21 @@ internal static class RunCommand
         Description = "Take the volume even if another daemon holds its lease (that daemon is fenced and can no longer commit).",
     };
 
-    public static Command Create()
+    public static Command Create() => Create("run", RunDescription, recoverOnly: false);
+
+    /// <summary>The verb; <paramref name="recoverOnly"/> makes it refuse to create a device.</summary>
+    public static Command Create(string name, string description, bool recoverOnly)
     {
-        var command = new Command("run", """
+        var command = new Command(name, description)
+        {
+            Volume, ForceTakeover,
+        };
+        CommonOptions.AddTo(command);
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(parse, (context, token) => RunAsync(parse, context, recoverOnly, token), ct));
+        return command;
+    }
+
+    private const string RunDescription = """
             Serve a volume on a ublk block device (/dev/ublkbN) until SIGTERM or Ctrl+C. Writes are journaled locally and
             uploaded to the store in crash-consistent commits; FLUSH waits for the journal (Volume:FlushMode=Journal) or
             for S3 (Remote). If a previous daemon crashed, its device is re-attached (user recovery) without unmounting.
@@ -43,19 +55,13 @@ internal static class RunCommand
               s3block create vol1 --size 10GiB && sudo s3block run vol1
               sudo s3block run --config /etc/s3block/vol1.json          # as the systemd unit does
               sudo s3block run vol1 --set Volume:FlushMode=Remote --set Device:Queues=4
-            """)
-        {
-            Volume, ForceTakeover,
-        };
-        CommonOptions.AddTo(command);
-        command.SetAction((parse, ct) => CommandRunner.RunAsync(parse, (context, token) => RunAsync(parse, context, token), ct));
-        return command;
-    }
+            """;
 
-    private static async Task<int> RunAsync(ParseResult parse, CommandContext context, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(ParseResult parse, CommandContext context, bool recoverOnly, CancellationToken cancellationToken)
     {
         // Every setting is checked before anything touches the store or the kernel.
         var settings = Settings.Load(context, parse.GetValue(Volume), parse.GetValue(ForceTakeover));
+        settings.Daemon.RecoverOnly = recoverOnly;
         if (!File.Exists(UblkConstants.ControlDevicePath))
         {
             throw new UblkDeviceException($"{UblkConstants.ControlDevicePath} is missing: the ublk_drv kernel module is not loaded (modprobe ublk_drv)");

@@ -22,6 +22,9 @@ internal sealed class DaemonOptions
     /// the daemon uploads everything and leaves the device for the next daemon to recover.</summary>
     public bool ForceStop { get; set; }
 
+    /// <summary>Set by <c>recover</c>: only re-attach an existing device, never create one.</summary>
+    internal bool RecoverOnly { get; set; }
+
     public string JournalDirectory => Path.Combine(StateDirectory, Volume, "journal");
 
     public string DefaultCacheFolder => Path.Combine(StateDirectory, Volume, "cache");

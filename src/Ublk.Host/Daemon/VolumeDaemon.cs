@@ -38,6 +38,13 @@ internal sealed partial class VolumeDaemon(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        var recorded = DeviceRecord.Read(daemon.DeviceRecordPath);
+        var recover = recorded is { } id && UblkDevice.ListDeviceIds().Contains(id);
+        if (daemon.RecoverOnly && !recover)
+        {
+            throw new UblkDeviceException($"volume {daemon.Volume} has no device on this host to recover (use 'run' to create one)");
+        }
+
         _store = ObjectStoreFactory.Create(storeOptions, RetryPolicy.Default);
         var node = NodeIdentity.LoadOrCreate(daemon.StateDirectory);
         _cache = ChunkCache.Open(cacheOptions);
@@ -55,8 +62,6 @@ internal sealed partial class VolumeDaemon(
         }, cancellationToken);
 
         var volume = _volume;
-        var recorded = DeviceRecord.Read(daemon.DeviceRecordPath);
-        var recover = recorded is { } id && UblkDevice.ListDeviceIds().Contains(id);
         // Creating or recovering blocks until the kernel has the queues; never on a thread-pool thread it could starve.
         _device = await RunOnDedicatedThreadAsync(() => recover
             ? UblkDevice.Recover(recorded!.Value, volume, logger, metrics)

@@ -1,0 +1,60 @@
+using System.CommandLine;
+using S3Block.Ublk.Configuration;
+using S3Block.Ublk.Device;
+using S3Block.Ublk.Interop;
+
+namespace S3Block.Ublk.Cli;
+
+/// <summary><c>s3block delete ID</c>: removes a ublk device a crashed daemon left behind.</summary>
+internal static class DeleteCommand
+{
+    private static readonly Argument<int> Id = new("id") { Description = "The device number N of /dev/ublkbN." };
+
+    private static readonly Option<bool> Force = new("--force") { Description = "Delete even while a filesystem is mounted on it (its I/O then fails)." };
+
+    public static Command Create()
+    {
+        var command = new Command("delete", """
+            Delete a ublk device left behind by a daemon that crashed and will not be restarted. Data the daemon had
+            journaled but not uploaded stays in its journal and is uploaded by the next 'run' of the volume on this host.
+            Refuses while a filesystem is mounted on the device, unless --force.
+
+            Examples:
+              sudo s3block delete 0
+            """)
+        {
+            Id, Force,
+        };
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(parse, (context, _) => Task.FromResult(Run(parse, context)), ct));
+        return command;
+    }
+
+    private static int Run(ParseResult parse, CommandContext context)
+    {
+        var id = parse.GetValue(Id);
+        if (id < 0)
+        {
+            throw new ConfigurationProblemException($"id: {id} is not a device number");
+        }
+
+        if (!File.Exists(UblkConstants.ControlDevicePath))
+        {
+            throw new UblkDeviceException($"{UblkConstants.ControlDevicePath} is missing: the ublk_drv kernel module is not loaded (modprobe ublk_drv)");
+        }
+
+        var device = UblkConstants.BlockDevicePath(id);
+        var mounted = File.ReadLines("/proc/mounts").Select(l => l.Split(' ')).Where(f => f.Length > 1 && f[0] == device).Select(f => f[1]).ToList();
+        if (mounted.Count > 0 && !parse.GetValue(Force))
+        {
+            throw new UblkDeviceException($"{device} is mounted at {string.Join(", ", mounted)}: unmount it first (or use --force)");
+        }
+
+        if (!UblkDevice.DeleteExisting(id))
+        {
+            throw new UblkDeviceException($"there is no ublk device {id}");
+        }
+
+        context.Out.WriteLine($"deleted ublk device {id}");
+        return ExitCodes.Success;
+    }
+}
