@@ -42,6 +42,21 @@ public sealed class DaemonRunTests(DaemonRun run) : IClassFixture<DaemonRun>
     }
 
     [Fact]
+    public void Status_shows_what_is_not_in_S3_and_flush_uploads_it_with_progress()
+    {
+        var section = run["status-flush"];
+        Assert.Matches(@"volume:\s+vol1 \(1GiB, chunks of 1MiB\)", section);
+        Assert.Matches(@"lease:\s+held by \S+ pid \d+, epoch \d+", section);
+        Assert.Matches(@"device:\s+/dev/ublkb\d+", section);
+        Assert.Matches(@"not in S3:\s+8MiB, oldest \d+\.\d s", section);
+        Assert.Contains("status rc=0", section, StringComparison.Ordinal);
+        Assert.Contains("flushed: everything written to vol1 before this command is in S3", section, StringComparison.Ordinal);
+        Assert.Contains("flush rc=0", section, StringComparison.Ordinal);
+        Assert.Matches(@"not in S3:\s+0, oldest 0\.0 s", section);
+        Assert.DoesNotContain("SecretKey", section, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Recover_reattaches_a_crashed_daemons_device_and_delete_removes_leftover_devices()
     {
         var section = run["recover-delete"];
@@ -141,6 +156,17 @@ public sealed class DaemonRun : GuestScriptRun
         fsck.ext4 -n -f "$DEV" >/tmp/fsck2.txt 2>&1; echo "fsck rc=$?"
         mount "$DEV" /tmp/mnt && sums /tmp/mnt | grep -v late >/tmp/got2.md5 && { cmp -s /tmp/tree.md5 /tmp/got2.md5 && echo "tree same" || echo "tree differ"; }
         umount /tmp/mnt
+        kill -TERM "$R"; wait "$R"; echo "stop rc=$?"
+
+        section status-flush
+        "$S3" run vol1 --set Volume:CommitInterval=01:00:00 >/tmp/s.out 2>/tmp/s.err &
+        R=$!
+        wait_ready /tmp/s.out /tmp/s.err >/dev/null
+        DEV=$(device_of /tmp/s.out)
+        dd if=/dev/urandom of="$DEV" bs=1M count=8 oflag=direct status=none
+        "$S3" status vol1 2>&1; echo "status rc=$?"
+        "$S3" flush vol1 2>&1 | tail -1; echo "flush rc=${PIPESTATUS[0]}"
+        "$S3" status vol1 2>&1 | grep 'not in S3'
         kill -TERM "$R"; wait "$R"; echo "stop rc=$?"
 
         section recover-delete

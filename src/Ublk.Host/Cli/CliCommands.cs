@@ -12,6 +12,8 @@ internal static class CliCommands
         yield return RunCommand.Create();
         yield return RecoverCommand.Create();
         yield return DeleteCommand.Create();
+        yield return StatusCommand.Create();
+        yield return FlushCommand.Create();
         yield return ServeBackendCommand.Create();
         yield return StoreCheckCommand.Create();
     }

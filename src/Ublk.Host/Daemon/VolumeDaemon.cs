@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using S3Block.Cache.Chunks;
@@ -35,6 +36,7 @@ internal sealed partial class VolumeDaemon(
     private ChunkCache? _cache;
     private S3Volume? _volume;
     private UblkDevice? _device;
+    private PosixSignalRegistration? _flushSignal;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -74,11 +76,18 @@ internal sealed partial class VolumeDaemon(
         Console.Out.WriteLine($"ready: {ready}");
         await Console.Out.FlushAsync(cancellationToken);
         systemd.Ready(ready);
+        // `s3block flush` asks with SIGUSR1: upload everything now (the CLI follows progress through /metrics).
+        _flushSignal = PosixSignalRegistration.Create((PosixSignal)Interop.Libc.SIGUSR1, context =>
+        {
+            context.Cancel = true;
+            _ = Task.Run(() => volume.DrainAsync(null, CancellationToken.None));
+        });
         DaemonLog.Serving(logger, daemon.Volume, _device.Info.BlockDevicePath, recover);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        _flushSignal?.Dispose();
         if (_volume is null || _device is null)
         {
             return;

@@ -60,6 +60,13 @@ internal static unsafe partial class Libc
     [LibraryImport(LibraryName, EntryPoint = "munmap", SetLastError = true)]
     public static partial int Munmap(void* address, nuint length);
 
+    /// <summary>kill(2): sends a signal to a process (the CLI asks a running daemon to flush with SIGUSR1).</summary>
+    [LibraryImport(LibraryName, EntryPoint = "kill", SetLastError = true)]
+    internal static partial int Kill(int pid, int signal);
+
+    /// <summary>SIGUSR1 on Linux (x86-64 and arm64).</summary>
+    internal const int SIGUSR1 = 10;
+
     [LibraryImport(LibraryName, EntryPoint = "eventfd", SetLastError = true)]
     public static partial int EventFd(uint initialValue, int flags);
 

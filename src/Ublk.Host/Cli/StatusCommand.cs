@@ -1,0 +1,73 @@
+using System.CommandLine;
+using S3Block.ObjectStore;
+using S3Block.Ublk.Configuration;
+using S3Block.Ublk.Daemon;
+using S3Block.Ublk.Metrics;
+using S3Block.Volume;
+
+namespace S3Block.Ublk.Cli;
+
+/// <summary><c>s3block status VOLUME</c>: what the store says, and what the daemon serving it here says.</summary>
+internal static class StatusCommand
+{
+    private static readonly Argument<string?> Volume = new("volume") { Description = "The volume (default: Daemon:Volume).", Arity = ArgumentArity.ZeroOrOne };
+
+    public static Command Create()
+    {
+        var command = new Command("status", """
+            Show a volume's state: size, the lease holder and epoch, the newest commit; and, when a daemon serves it on
+            this host, its device, the bytes not yet in S3 and the age of the oldest of them (the data you would lose
+            with this machine's disk), journal fill and upload rate. Never shows credentials.
+
+            Examples:
+              s3block status vol1
+              s3block status --config /etc/s3block/vol1.json
+            """)
+        {
+            Volume,
+        };
+        CommonOptions.AddTo(command);
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(parse, (context, token) => RunAsync(parse, context, token), ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse, CommandContext context, CancellationToken cancellationToken)
+    {
+        var daemon = OptionsBinder.Bind<DaemonOptions>(context.Configuration, DaemonOptions.Section);
+        daemon.Volume = parse.GetValue(Volume) ?? daemon.Volume;
+        var problem = daemon.Validate().FirstOrDefault();
+        if (problem is not null)
+        {
+            throw new ConfigurationProblemException(problem);
+        }
+
+        var metricsOptions = OptionsBinder.Bind<MetricsOptions>(context.Configuration, MetricsOptions.Section);
+        using var store = ObjectStoreFactory.Create(context.StoreOptions(), RetryPolicy.Default);
+        var state = await VolumeCatalog.OpenAsync(store, daemon.Volume, cancellationToken);
+        var lease = await VolumeLease.ReadAsync(store, new VolumeKeys(daemon.Volume), cancellationToken);
+        var o = context.Out;
+        o.WriteLine($"volume:        {daemon.Volume} ({ByteSize.Format(state.Descriptor.SizeBytes)}, chunks of {ByteSize.Format(state.Descriptor.ChunkSizeBytes)}) in {store.Location}");
+        o.WriteLine($"lease:         {(lease is null ? "never taken" : lease.IsExpired(DateTimeOffset.UtcNow) ? $"free (last holder {lease.Host}, epoch {lease.Epoch})" : $"held by {lease.Host} pid {lease.Pid}, epoch {lease.Epoch}, until {DateTimeOffset.FromUnixTimeMilliseconds(lease.ExpiresAtUnixMs):u}")}");
+        o.WriteLine($"last commit:   {(state.LastCommitNumber == 0 ? "none" : $"{state.LastCommitNumber} at {state.LastCommitTime:u}")}");
+        var device = DeviceRecord.Read(daemon.DeviceRecordPath);
+        o.WriteLine($"device:        {(device is { } id ? $"/dev/ublkb{id}" : "none on this host")}");
+
+        using var client = new DaemonMetricsClient(metricsOptions);
+        var first = await client.ScrapeAsync(cancellationToken);
+        if (first is null || !first.ContainsKey("s3block_dirty_bytes"))
+        {
+            o.WriteLine($"daemon:        not running here (no answer at {client.Endpoint})");
+            return ExitCodes.Success;
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        var second = await client.ScrapeAsync(cancellationToken) ?? first;
+        double Value(IReadOnlyDictionary<string, double> v, string name) => v.TryGetValue(name, out var x) ? x : 0;
+        var rate = Value(second, "s3block_uploaded_bytes_total") - Value(first, "s3block_uploaded_bytes_total");
+        o.WriteLine($"not in S3:     {ByteSize.Format((long)Value(second, "s3block_dirty_bytes"))}, oldest {Value(second, "s3block_dirty_oldest_age_seconds"):F1} s");
+        o.WriteLine($"journal:       {Value(second, "s3block_journal_fill_ratio") * 100:F1}% full");
+        o.WriteLine($"upload rate:   {rate / (1 << 20):F1} MiB/s");
+        o.WriteLine($"faulted:       {(Value(second, "s3block_volume_faulted") > 0 ? "YES: the volume stopped accepting writes (see the log)" : "no")}");
+        return ExitCodes.Success;
+    }
+}
