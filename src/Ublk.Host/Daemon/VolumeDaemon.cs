@@ -19,7 +19,8 @@ namespace S3Block.Ublk.Daemon;
 /// <para><b>Stop (SIGTERM):</b> while the device still serves I/O, upload everything to S3 (systemd's stop timeout is
 /// extended while it progresses); then, unless a filesystem is still mounted on the device, stop it (the queues
 /// drain), seal the journal and release the lease, and delete the device. With a filesystem still mounted the device
-/// is left attached for the next daemon to recover, because stopping it would fail the filesystem's I/O.</para>
+/// keeps being served until the process exits and is then left quiesced for the next daemon to recover, because
+/// stopping it would fail the filesystem's I/O.</para>
 /// </remarks>
 internal sealed partial class VolumeDaemon(
     DaemonOptions daemon,
@@ -102,8 +103,10 @@ internal sealed partial class VolumeDaemon(
         var mountedAt = MountPoints(_device.Info.BlockDevicePath);
         if (mountedAt.Count > 0 && !daemon.ForceStop)
         {
+            // Keep serving until the process exits: closing the journal now would fail the filesystem's next writes.
+            // When the process is gone the kernel quiesces the device (user recovery) and queues I/O for the next daemon,
+            // which replays the journal (synced or in the page cache) and keeps the lease as the same node.
             DaemonLog.LeftAttached(logger, _device.Info.BlockDevicePath, string.Join(", ", mountedAt));
-            await _volume.CloseAsync(drain: false, progress: null, cancellationToken);
             return;
         }
 
