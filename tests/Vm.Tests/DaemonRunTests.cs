@@ -57,6 +57,20 @@ public sealed class DaemonRunTests(DaemonRun run) : IClassFixture<DaemonRun>
     }
 
     [Fact]
+    public void Sigterm_with_a_mounted_filesystem_leaves_the_device_for_recovery_without_io_errors()
+    {
+        var section = run["sigterm-mounted"];
+        Assert.Contains("rc=0", section, StringComparison.Ordinal);
+        Assert.Contains("is still mounted at /tmp/mnt", section, StringComparison.Ordinal);
+        Assert.Contains("device kept", section, StringComparison.Ordinal);
+        Assert.Matches(@"ready: serving volume vol1 on /dev/ublkb\d+ \(recovered", section);
+        Assert.Contains("before sigterm", section, StringComparison.Ordinal);
+        Assert.Contains("fs writable", section, StringComparison.Ordinal);
+        Assert.Contains("fsck rc=0", section, StringComparison.Ordinal);
+        Assert.Contains("stop rc=0", section, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Recover_reattaches_a_crashed_daemons_device_and_delete_removes_leftover_devices()
     {
         var section = run["recover-delete"];
@@ -167,6 +181,24 @@ public sealed class DaemonRun : GuestScriptRun
         "$S3" status vol1 2>&1; echo "status rc=$?"
         "$S3" flush vol1 2>&1 | tail -1; echo "flush rc=${PIPESTATUS[0]}"
         "$S3" status vol1 2>&1 | grep 'not in S3'
+        kill -TERM "$R"; wait "$R"; echo "stop rc=$?"
+
+        section sigterm-mounted
+        "$S3" run vol1 $RUN_OPTS >/tmp/m1.out 2>/tmp/m1.err &
+        R=$!
+        wait_ready /tmp/m1.out /tmp/m1.err >/dev/null
+        DEV=$(device_of /tmp/m1.out)
+        # A filesystem of its own: the status-flush section wrote raw data over the start of the device.
+        mkfs.ext4 -q -F "$DEV" && mount "$DEV" /tmp/mnt && echo "before sigterm" >/tmp/mnt/kept && sync
+        kill -TERM "$R"; wait "$R"; echo "rc=$?"
+        grep -h "still mounted" /tmp/m1.out /tmp/m1.err | head -1
+        [ -b "$DEV" ] && echo "device kept"
+        "$S3" recover vol1 $RUN_OPTS >/tmp/m2.out 2>/tmp/m2.err &
+        R=$!
+        wait_ready /tmp/m2.out /tmp/m2.err
+        cat /tmp/mnt/kept && echo "after recover" >/tmp/mnt/after && sync && echo "fs writable"
+        umount /tmp/mnt
+        fsck.ext4 -n -f "$DEV" >/dev/null 2>&1; echo "fsck rc=$?"
         kill -TERM "$R"; wait "$R"; echo "stop rc=$?"
 
         section recover-delete
