@@ -28,6 +28,30 @@ public sealed class S3ErrorClassifierTests
     }
 
     [Fact]
+    public async Task A_garbled_response_from_the_http_connection_is_transient()
+    {
+        // Reproduce what RadosGW did once: a response whose status line is not HTTP, on a real socket.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var server = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
+            using var stream = client.GetStream();
+            var buffer = new byte[4096];
+            _ = await stream.ReadAsync(buffer, TestContext.Current.CancellationToken);
+            await stream.WriteAsync("{\"not\": \"http\"}\r\n\r\n"u8.ToArray(), TestContext.Current.CancellationToken);
+        }, TestContext.Current.CancellationToken);
+        using var http = new HttpClient();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+
+        var thrown = await Record.ExceptionAsync(() => http.GetAsync($"http://127.0.0.1:{port}/", TestContext.Current.CancellationToken));
+        await server;
+
+        Assert.NotNull(thrown);
+        Assert.Equal(ObjectStoreErrorKind.Transient, S3ErrorClassifier.Classify(thrown, "GET", "k", conditionalPut: false).Kind);
+    }
+
+    [Fact]
     public void Connection_failures_are_transient()
     {
         var e = S3ErrorClassifier.Classify(new HttpRequestException("Connection refused"), "GET", "k", conditionalPut: false);

@@ -56,7 +56,10 @@ internal static class S3ErrorClassifier
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
-            if (e is HttpRequestException or SocketException or IOException or TimeoutException or TaskCanceledException)
+            // The last case: .NET's HTTP connection throws ArgumentOutOfRangeException while parsing a garbled status
+            // line (seen with RadosGW 16 reusing a keep-alive connection); a fresh connection succeeds.
+            if (e is HttpRequestException or SocketException or IOException or TimeoutException or TaskCanceledException
+                || e.StackTrace?.Contains("System.Net.Http.HttpConnection.", StringComparison.Ordinal) == true)
             {
                 return true;
             }

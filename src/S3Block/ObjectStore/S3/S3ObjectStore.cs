@@ -178,7 +178,7 @@ public sealed class S3ObjectStore : IObjectStore
         {
             throw;
         }
-        catch (Exception e) when (e is not ObjectStoreException and not ArgumentException)
+        catch (Exception e) when (e is not ObjectStoreException)
         {
             throw S3ErrorClassifier.Classify(e, operation, key, conditionalPut);
         }
