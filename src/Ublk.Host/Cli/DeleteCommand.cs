@@ -1,5 +1,6 @@
 using System.CommandLine;
 using S3Block.Ublk.Configuration;
+using S3Block.Ublk.Daemon;
 using S3Block.Ublk.Device;
 using S3Block.Ublk.Interop;
 
@@ -37,13 +38,9 @@ internal static class DeleteCommand
             throw new ConfigurationProblemException($"id: {id} is not a device number");
         }
 
-        if (!File.Exists(UblkConstants.ControlDevicePath))
-        {
-            throw new UblkDeviceException($"{UblkConstants.ControlDevicePath} is missing: the ublk_drv kernel module is not loaded (modprobe ublk_drv)");
-        }
-
+        BlockDevices.RequireUblkDriver();
         var device = UblkConstants.BlockDevicePath(id);
-        var mounted = File.ReadLines("/proc/mounts").Select(l => l.Split(' ')).Where(f => f.Length > 1 && f[0] == device).Select(f => f[1]).ToList();
+        var mounted = BlockDevices.MountPoints(device);
         if (mounted.Count > 0 && !parse.GetValue(Force))
         {
             throw new UblkDeviceException($"{device} is mounted at {string.Join(", ", mounted)}: unmount it first (or use --force)");

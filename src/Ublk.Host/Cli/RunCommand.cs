@@ -8,8 +8,6 @@ using S3Block.Cache.Journal;
 using S3Block.ObjectStore;
 using S3Block.Ublk.Configuration;
 using S3Block.Ublk.Daemon;
-using S3Block.Ublk.Device;
-using S3Block.Ublk.Interop;
 using S3Block.Ublk.Metrics;
 using S3Block.Ublk.Systemd;
 using S3Block.Volume;
@@ -62,10 +60,7 @@ internal static class RunCommand
         // Every setting is checked before anything touches the store or the kernel.
         var settings = Settings.Load(context, parse.GetValue(Volume), parse.GetValue(ForceTakeover));
         settings.Daemon.RecoverOnly = recoverOnly;
-        if (!File.Exists(UblkConstants.ControlDevicePath))
-        {
-            throw new UblkDeviceException($"{UblkConstants.ControlDevicePath} is missing: the ublk_drv kernel module is not loaded (modprobe ublk_drv)");
-        }
+        BlockDevices.RequireUblkDriver();
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = false });
         builder.Configuration.AddConfiguration(context.Configuration);

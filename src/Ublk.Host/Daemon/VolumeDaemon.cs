@@ -100,7 +100,7 @@ internal sealed partial class VolumeDaemon(
             () => $"stopping: uploading {_volume.GetStatistics().DirtyBytes / (1 << 20)} MiB to S3", progress: null, cancellationToken);
 
         // 2. Stop the device unless a filesystem still uses it.
-        var mountedAt = MountPoints(_device.Info.BlockDevicePath);
+        var mountedAt = BlockDevices.MountPoints(_device.Info.BlockDevicePath);
         if (mountedAt.Count > 0 && !daemon.ForceStop)
         {
             // Keep serving until the process exits: closing the journal now would fail the filesystem's next writes.
@@ -126,10 +126,6 @@ internal sealed partial class VolumeDaemon(
         DaemonLog.Stopped(logger, daemon.Volume);
         Console.Out.WriteLine($"stopped: volume {daemon.Volume} is in S3 and the device is deleted");
     }
-
-    /// <summary>The mount points of a block device, from /proc/mounts.</summary>
-    private static List<string> MountPoints(string device) =>
-        [.. File.ReadLines("/proc/mounts").Select(l => l.Split(' ')).Where(f => f.Length > 1 && f[0] == device).Select(f => f[1])];
 
     private static Task<T> RunOnDedicatedThreadAsync<T>(Func<T> work)
     {
