@@ -2,7 +2,7 @@ namespace S3Block.Tests.Vm;
 
 /// <summary>
 /// A class fixture that boots the guest once, runs one bash script in it with the built <c>s3block</c> as
-/// <c>$S3BLOCK_BIN</c>, and hands each test the section of the output it asserts on (<see cref="GuestSections"/>).
+/// <c>$S3BLOCK_BIN</c> and the repository as <c>$S3BLOCK_REPO</c> (for <c>tests/vm/guest-lib.sh</c>), and hands each test the section of the output it asserts on (<see cref="GuestSections"/>).
 /// </summary>
 public abstract class GuestScriptRun : IAsyncLifetime
 {
@@ -30,7 +30,11 @@ public abstract class GuestScriptRun : IAsyncLifetime
             throw new InvalidOperationException($"{binary} is missing: build src/Ublk.Host first");
         }
 
-        var options = new GuestVmOptions { Environment = new Dictionary<string, string> { ["S3BLOCK_BIN"] = binary } };
+        var options = new GuestVmOptions { Environment = new Dictionary<string, string>
+        {
+            ["S3BLOCK_BIN"] = binary,
+            ["S3BLOCK_REPO"] = GuestVm.RepoRoot,
+        } };
         Run = await GuestVm.RunAsync(Script, Timeout, options, TestContext.Current.CancellationToken);
         TestContext.Current.TestOutputHelper?.WriteLine(Run.Describe());
         CheckOutput(Run.Output);

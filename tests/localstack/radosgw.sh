@@ -9,6 +9,8 @@
 #                                   first free port from 7480); writes DIR/env and prints it
 #   radosgw.sh stop DIR             stop the daemons started in DIR (idempotent); DIR can then be removed
 #   radosgw.sh status DIR           print whether the cluster in DIR is up; exit 0 if up, 1 if not
+#   radosgw.sh stop-gateway DIR     stop only the S3 gateway (an S3 outage; the cluster keeps its data)
+#   radosgw.sh start-gateway DIR    start the S3 gateway again on the same port (the outage ends)
 #
 # Environment: RADOSGW_TIMEOUT (seconds per wait, default 120).
 #
@@ -503,6 +505,25 @@ cmd_stop() {
     log "stopped"
 }
 
+# An outage of the S3 endpoint alone: the gateway stops and later starts on the same port, with the
+# mon and OSD (and so every object) kept.
+cmd_stop_gateway() {
+    [[ -n ${1:-} && -d $1 ]] || usage
+    set_paths "$1"
+    stop_daemon "$RGW_NAME"
+    log "gateway stopped"
+}
+
+cmd_start_gateway() {
+    [[ -n ${1:-} && -d $1 ]] || usage
+    set_paths "$1"
+    [[ -r $DIR/ports ]] || die "no cluster was started in $DIR"
+    RGW_PORT=$(sed -n 's/^RGW_PORT=//p' "$DIR/ports")
+    daemon_alive "$RGW_NAME" && { log "gateway already running"; return 0; }
+    start_rgw
+    log "gateway started on 127.0.0.1:$RGW_PORT"
+}
+
 # ---------------------------------------------------------------------------------------------- status
 
 cmd_status() {
@@ -536,6 +557,8 @@ main() {
         start) cmd_start "$@" ;;
         stop) cmd_stop "$@" ;;
         status) cmd_status "$@" ;;
+        stop-gateway) cmd_stop_gateway "$@" ;;
+        start-gateway) cmd_start_gateway "$@" ;;
         *) usage ;;
     esac
 }

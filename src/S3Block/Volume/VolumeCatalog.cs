@@ -26,8 +26,11 @@ public static class VolumeCatalog
             .Select(o => o.Key[..o.Key.IndexOf('/')])
             .ToListAsync(cancellationToken);
 
-    /// <summary>Reads the descriptor, the newest checkpoint and every commit after it.</summary>
-    public static async Task<CommittedState> OpenAsync(IObjectStore store, string volumeName, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads and checks the volume's descriptor. A daemon asks this first, so wrong store settings (they surface as
+    /// <see cref="ObjectStoreException"/>) and a missing volume are reported before it creates anything locally.
+    /// </summary>
+    public static async Task<VolumeDescriptor> ReadDescriptorAsync(IObjectStore store, string volumeName, CancellationToken cancellationToken)
     {
         var keys = new VolumeKeys(volumeName);
         var raw = await store.TryGetAsync(keys.Descriptor, cancellationToken)
@@ -39,6 +42,14 @@ public static class VolumeCatalog
             throw new VolumeException($"volume '{volumeName}': {problem}");
         }
 
+        return descriptor;
+    }
+
+    /// <summary>Reads the descriptor, the newest checkpoint and every commit after it.</summary>
+    public static async Task<CommittedState> OpenAsync(IObjectStore store, string volumeName, CancellationToken cancellationToken)
+    {
+        var keys = new VolumeKeys(volumeName);
+        var descriptor = await ReadDescriptorAsync(store, volumeName, cancellationToken);
         var map = new ChunkMap();
         var state = new CommittedState(descriptor, map);
         var checkpoint = await ReadNewestCheckpointAsync(store, keys, descriptor, cancellationToken);

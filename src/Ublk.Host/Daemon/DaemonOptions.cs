@@ -31,6 +31,9 @@ internal sealed class DaemonOptions
 
     public string DeviceRecordPath => Path.Combine(StateDirectory, Volume, "device.json");
 
+    /// <summary>Held by the daemon serving the volume (see <see cref="DaemonInstanceLock"/>).</summary>
+    public string InstanceLockPath => Path.Combine(StateDirectory, Volume, "daemon.lock");
+
     public IEnumerable<string> Validate()
     {
         if (string.IsNullOrEmpty(Volume))

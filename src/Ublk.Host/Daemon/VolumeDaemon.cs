@@ -38,6 +38,7 @@ internal sealed partial class VolumeDaemon(
     private S3Volume? _volume;
     private UblkDevice? _device;
     private PosixSignalRegistration? _flushSignal;
+    private DaemonInstanceLock? _instanceLock;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -49,6 +50,10 @@ internal sealed partial class VolumeDaemon(
         }
 
         _store = ObjectStoreFactory.Create(storeOptions, RetryPolicy.Default);
+        // Ask the store first: wrong credentials, a missing bucket or volume are reported before anything local exists.
+        await VolumeCatalog.ReadDescriptorAsync(_store, daemon.Volume, cancellationToken);
+        // Held until the process exits (also when the device is left attached for recovery); the kernel drops it.
+        _instanceLock = DaemonInstanceLock.Acquire(daemon.InstanceLockPath, daemon.Volume);
         var node = NodeIdentity.LoadOrCreate(daemon.StateDirectory);
         _cache = ChunkCache.Open(cacheOptions);
         _volume = await S3Volume.OpenAsync(new S3Volume.OpenContext
@@ -123,6 +128,7 @@ internal sealed partial class VolumeDaemon(
         DeviceRecord.Delete(daemon.DeviceRecordPath);
         _cache?.Dispose();
         _store?.Dispose();
+        _instanceLock?.Dispose();
         DaemonLog.Stopped(logger, daemon.Volume);
         Console.Out.WriteLine($"stopped: volume {daemon.Volume} is in S3 and the device is deleted");
     }

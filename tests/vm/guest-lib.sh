@@ -1,0 +1,29 @@
+# Shell helpers for the guest scripts of tests/Vm.Tests (sourced in the guest: `. "$S3BLOCK_REPO/tests/vm/guest-lib.sh"`).
+# The C# side splits the output at the "### name" lines printed by `section` and asserts on each part.
+
+# Starts a named part of the output.
+section() { printf '### %s\n' "$1"; }
+
+# Waits (up to 2 min) for a daemon's "ready: ..." line in OUT and prints it; on timeout prints OUT and ERR.
+wait_ready() { # OUT ERR
+  for _ in $(seq 1 600); do grep -q '^ready' "$1" && { grep '^ready' "$1"; return 0; }; sleep 0.2; done
+  echo "never ready"; cat "$1" "$2"; return 1
+}
+
+# The /dev/ublkbN that the daemon whose output is in OUT serves.
+device_of() { sed -n 's/^ready: serving volume [^ ]* on \(\/dev\/ublkb[0-9]*\).*/\1/p' "$1"; }
+
+# md5sum of every file under DIR (lost+found excluded), sorted by path: two trees are the same if these are.
+sums() { (cd "$1" && find . -type f ! -path './lost+found*' -exec md5sum {} + | sort -k2); }
+
+# A tree of 30 files of random sizes (up to ~512 KiB) under DIR.
+make_tree() { # DIR
+  local d i
+  for d in a b c; do
+    mkdir -p "$1/$d/sub"
+    for i in 1 2 3 4 5; do
+      head -c $((RANDOM * 16 + i)) /dev/urandom >"$1/$d/f$i"
+      head -c 5000 /dev/urandom >"$1/$d/sub/g$i"
+    done
+  done
+}
