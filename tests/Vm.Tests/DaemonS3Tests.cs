@@ -154,7 +154,8 @@ public sealed class DaemonS3Run : GuestScriptRun
         . "$RGW/env"
         s3curl() { curl -s -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' --aws-sigv4 "aws:amz:$S3BLOCK_TEST_S3_REGION:s3" \
           --user "$S3BLOCK_TEST_S3_ACCESS_KEY:$S3BLOCK_TEST_S3_SECRET_KEY" "$@"; }
-        keys() { s3curl "$S3BLOCK_TEST_S3_ENDPOINT/$BUCKET?list-type=2&prefix=$1" | grep -o '<Key>[^<]*</Key>' | sed 's/<[^>]*>//g'; }
+        # The keys under a prefix (curl's SigV4 signs the query string as given: "/" must be sent encoded).
+        keys() { s3curl "$S3BLOCK_TEST_S3_ENDPOINT/$BUCKET?list-type=2&prefix=${1//\//%2F}" | grep -o '<Key>[^<]*</Key>' | sed 's/<[^>]*>//g'; }
         s3curl -X PUT -o /dev/null -w 'bucket http=%{http_code}\n' "$S3BLOCK_TEST_S3_ENDPOINT/$BUCKET"
         # The daemon's configuration file (the systemd unit passes /etc/s3block/NAME.json the same way).
         cat >/tmp/work/vol1.json <<JSON
