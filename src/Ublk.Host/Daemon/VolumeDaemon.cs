@@ -28,7 +28,7 @@ internal sealed partial class VolumeDaemon(
     VolumeOptions volumeOptions,
     JournalOptions journalOptions,
     ChunkCacheOptions cacheOptions,
-    StoreOptions storeOptions,
+    DaemonStoreFactory storeFactory,
     MetricsBridge metrics,
     SystemdNotifier systemd,
     ILogger<VolumeDaemon> logger) : IHostedService
@@ -48,7 +48,7 @@ internal sealed partial class VolumeDaemon(
             throw new UblkDeviceException($"volume {daemon.Volume} has no device on this host to recover (use 'run' to create one)");
         }
 
-        _store = ObjectStoreFactory.Create(storeOptions, RetryPolicy.Default);
+        _store = storeFactory.Create();
         var node = NodeIdentity.LoadOrCreate(daemon.StateDirectory);
         _cache = ChunkCache.Open(cacheOptions);
         _volume = await S3Volume.OpenAsync(new S3Volume.OpenContext
