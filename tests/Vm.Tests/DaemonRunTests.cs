@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace S3Block.Tests.Vm;
 
 /// <summary>
@@ -54,6 +56,19 @@ public sealed class DaemonRunTests(DaemonRun run) : IClassFixture<DaemonRun>
         Assert.Contains("flush rc=0", section, StringComparison.Ordinal);
         Assert.Matches(@"not in S3:\s+0, oldest 0\.0 s", section);
         Assert.DoesNotContain("SecretKey", section, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void List_shows_the_volume_in_the_store_and_the_devices_on_this_host()
+    {
+        var section = run["status-flush"];
+        Assert.Contains("list rc=0", section, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^vol1\s+1GiB\s+1MiB\s+\d+ .* pid \d+, epoch \d+", section);
+        Assert.Matches(@"devices on this host: \d+", section);
+        // The live device this section's daemon serves, and the one the kill -9 in lost-local left quiesced, whose
+        // device record went with the local state.
+        Assert.True(Regex.IsMatch(section, @"(?m)^\d+\s+/dev/ublkb\d+\s+live\s+1GiB\s+\d+x\d+\s+\d+\s+vol1\s+no\b"), section);
+        Assert.True(Regex.IsMatch(section, @"(?m)^\d+\s+/dev/ublkb\d+\s+quiesced\s+1GiB\s+\d+x\d+\s+\d+ \(exited\)\s+-\s+no\b"), section);
     }
 
     [Fact]
@@ -171,6 +186,7 @@ public sealed class DaemonRun : GuestScriptRun
         DEV=$(device_of /tmp/s.out)
         dd if=/dev/urandom of="$DEV" bs=1M count=8 oflag=direct status=none
         "$S3" status vol1 2>&1; echo "status rc=$?"
+        "$S3" list 2>&1; echo "list rc=$?"
         "$S3" flush vol1 2>&1 | tail -1; echo "flush rc=${PIPESTATUS[0]}"
         "$S3" status vol1 2>&1 | grep 'not in S3'
         kill -TERM "$R"; wait "$R"; echo "stop rc=$?"

@@ -1,17 +1,21 @@
 using System.CommandLine;
 using S3Block.ObjectStore;
 using S3Block.Ublk.Configuration;
+using S3Block.Ublk.Daemon;
 using S3Block.Volume;
 
 namespace S3Block.Ublk.Cli;
 
-/// <summary><c>s3block list</c>: the volumes in the store, with size and who holds them.</summary>
+/// <summary><c>s3block list</c>: the volumes in the store, with size and who holds them, and the ublk devices on this host.</summary>
 internal static class ListCommand
 {
     public static Command Create()
     {
         var command = new Command("list", """
-            List the volumes in the configured store: size, chunk size, the newest commit and the lease holder.
+            List the volumes in the configured store (size, chunk size, the newest commit and the lease holder) and
+            the ublk devices on this host: state as the driver reports it (live, quiesced after a crash, dead), size,
+            queues, the serving pid, the volume whose daemon record names it (Daemon:StateDirectory) and whether it
+            is mounted. Without the ublk_drv module the devices part is one line; state and pid need root.
 
             Examples:
               s3block list
@@ -43,6 +47,10 @@ internal static class ListCommand
                                   $"{state.LastCommitNumber,8} {state.LastCommitTime?.ToString("u") ?? "never",-20} {holder}");
         }
 
+        // The daemons' device records in the state directory say which volume each device serves.
+        var daemon = OptionsBinder.Bind<DaemonOptions>(context.Configuration, DaemonOptions.Section);
+        context.Out.WriteLine();
+        HostDeviceTable.Write(context.Out, HostDevices.Scan(daemon.StateDirectory));
         return ExitCodes.Success;
     }
 }

@@ -6,16 +6,22 @@ namespace S3Block.Ublk.Daemon;
 /// <summary>Host-side facts about ublk block devices that several verbs check before acting.</summary>
 internal static class BlockDevices
 {
+    /// <summary>Whether the ublk_drv module is loaded (its control device exists).</summary>
+    public static bool UblkDriverLoaded => File.Exists(UblkConstants.ControlDevicePath);
+
     /// <summary>Throws a clear error when the ublk_drv module is not loaded.</summary>
     public static void RequireUblkDriver()
     {
-        if (!File.Exists(UblkConstants.ControlDevicePath))
+        if (!UblkDriverLoaded)
         {
             throw new UblkDeviceException($"{UblkConstants.ControlDevicePath} is missing: the ublk_drv kernel module is not loaded (modprobe ublk_drv)");
         }
     }
 
     /// <summary>Where a block device is mounted, from /proc/mounts.</summary>
-    public static List<string> MountPoints(string device) =>
-        [.. File.ReadLines("/proc/mounts").Select(l => l.Split(' ')).Where(f => f.Length > 1 && f[0] == device).Select(f => f[1])];
+    public static List<string> MountPoints(string device) => [.. Mounts().Where(m => m.Device == device).Select(m => m.MountPoint)];
+
+    /// <summary>Every (device, mount point) pair in /proc/mounts.</summary>
+    public static List<(string Device, string MountPoint)> Mounts() =>
+        [.. File.ReadLines("/proc/mounts").Select(l => l.Split(' ')).Where(f => f.Length > 1).Select(f => (f[0], f[1]))];
 }

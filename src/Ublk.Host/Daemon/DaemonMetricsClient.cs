@@ -9,7 +9,9 @@ namespace S3Block.Ublk.Daemon;
 /// </summary>
 internal sealed class DaemonMetricsClient(MetricsOptions options) : IDisposable
 {
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    // A daemon that is not running refuses the connection at once; the timeout only bounds a slow answer. The first
+    // scrape of a fresh daemon JITs the endpoint: 6 s under qemu's software emulation, so 5 s was too short.
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
 
     public Uri Endpoint { get; } = new($"http://{(options.Address.Contains(':', StringComparison.Ordinal) ? $"[{options.Address}]" : options.Address)}:{options.Port}/metrics");
 

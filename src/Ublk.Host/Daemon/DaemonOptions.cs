@@ -29,7 +29,7 @@ internal sealed class DaemonOptions
 
     public string DefaultCacheFolder => Path.Combine(StateDirectory, Volume, "cache");
 
-    public string DeviceRecordPath => Path.Combine(StateDirectory, Volume, "device.json");
+    public string DeviceRecordPath => Path.Combine(StateDirectory, Volume, DeviceRecord.FileName);
 
     /// <summary>Held by the daemon serving the volume (see <see cref="DaemonInstanceLock"/>).</summary>
     public string InstanceLockPath => Path.Combine(StateDirectory, Volume, "daemon.lock");

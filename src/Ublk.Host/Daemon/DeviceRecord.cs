@@ -8,6 +8,9 @@ namespace S3Block.Ublk.Daemon;
 /// </summary>
 internal static class DeviceRecord
 {
+    /// <summary>The record's name in the volume's folder of the state directory.</summary>
+    public const string FileName = "device.json";
+
     public static int? Read(string path)
     {
         try
@@ -19,6 +22,29 @@ internal static class DeviceRecord
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// Device id → volume for every record under <paramref name="stateDirectory"/> (one folder per volume). A record
+    /// may be stale (its daemon crashed and the device was deleted): callers join it with the devices that exist.
+    /// </summary>
+    public static IReadOnlyDictionary<int, string> ReadAll(string stateDirectory)
+    {
+        var volumes = new Dictionary<int, string>();
+        if (!Directory.Exists(stateDirectory))
+        {
+            return volumes;
+        }
+
+        foreach (var folder in Directory.EnumerateDirectories(stateDirectory).Order(StringComparer.Ordinal))
+        {
+            if (Read(Path.Combine(folder, FileName)) is { } id)
+            {
+                volumes.TryAdd(id, Path.GetFileName(folder));
+            }
+        }
+
+        return volumes;
     }
 
     public static void Write(string path, int deviceId)

@@ -28,7 +28,7 @@ internal sealed partial class VolumeDaemon(
     VolumeOptions volumeOptions,
     JournalOptions journalOptions,
     ChunkCacheOptions cacheOptions,
-    StoreOptions storeOptions,
+    DaemonStoreFactory storeFactory,
     MetricsBridge metrics,
     SystemdNotifier systemd,
     ILogger<VolumeDaemon> logger) : IHostedService
@@ -49,7 +49,7 @@ internal sealed partial class VolumeDaemon(
             throw new UblkDeviceException($"volume {daemon.Volume} has no device on this host to recover (use 'run' to create one)");
         }
 
-        _store = ObjectStoreFactory.Create(storeOptions, RetryPolicy.Default);
+        _store = storeFactory.Create();
         // Ask the store first: wrong credentials, a missing bucket or volume are reported before anything local exists.
         await VolumeCatalog.ReadDescriptorAsync(_store, daemon.Volume, cancellationToken);
         // Held until the process exits (also when the device is left attached for recovery); the kernel drops it.

@@ -61,6 +61,60 @@ internal sealed class UblkDevice : IDisposable
     /// <summary>Ids of the ublk devices that exist now (any owner).</summary>
     public static IReadOnlyList<int> ListDeviceIds() => UblkControl.ListDeviceIds();
 
+    /// <summary>
+    /// GET_DEV_INFO and GET_PARAMS for every device that exists now (any owner). Without access to the control device
+    /// (not root) only the ids and the sysfs size are known. Throws when the driver is not loaded.
+    /// </summary>
+    public static IReadOnlyList<UblkDeviceStatus> QueryExisting()
+    {
+        UblkControl? control = null;
+        try
+        {
+            control = UblkControl.Open();
+        }
+        catch (UblkDeviceException) when (File.Exists(UblkConstants.ControlDevicePath))
+        {
+            // Present but not openable: permission. The ids and sizes in sysfs are still worth showing.
+        }
+
+        using (control)
+        {
+            var result = new List<UblkDeviceStatus>();
+            foreach (int id in ListDeviceIds())
+            {
+                if (control is null)
+                {
+                    result.Add(new UblkDeviceStatus(id, null, null, null, null, SysfsSizeBytes(id)));
+                    continue;
+                }
+
+                UblksrvCtrlDevInfo info;
+                try
+                {
+                    info = control.GetDeviceInfo(id);
+                }
+                catch (ErrnoException e) when (e.Errno == Errno.ENODEV)
+                {
+                    continue; // deleted since we listed the ids
+                }
+
+                long? size;
+                try
+                {
+                    size = (long)(control.GetParams(id).Basic.DevSectors << UblkConstants.SectorShift);
+                }
+                catch (ErrnoException)
+                {
+                    size = SysfsSizeBytes(id);
+                }
+
+                result.Add(new UblkDeviceStatus(id, (UblkDevState)info.State, info.NrHwQueues, info.QueueDepth, info.UblksrvPid, size));
+            }
+
+            return result;
+        }
+    }
+
     /// <summary>Creates, starts and serves a new device. On failure nothing is left behind.</summary>
     /// <param name="options">Shape of the device.</param>
     /// <param name="backend">Where the bytes live; not disposed by the device.</param>
@@ -348,8 +402,21 @@ internal sealed class UblkDevice : IDisposable
         }
     }
 
+    /// <summary>The size the block layer reports (512-byte sectors), readable without root; null without a disk.</summary>
+    private static long? SysfsSizeBytes(int deviceId)
+    {
+        try
+        {
+            return long.TryParse(File.ReadAllText($"/sys/block/ublkb{deviceId}/size").Trim(), out long sectors) ? sectors << UblkConstants.SectorShift : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>True if <paramref name="pid"/> exists and is not a zombie.</summary>
-    private static bool IsProcessRunning(int pid)
+    internal static bool IsProcessRunning(int pid)
     {
         if (pid <= 0)
         {

@@ -1,0 +1,31 @@
+using System.Reflection;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using S3Block.Ublk.Daemon;
+using S3Block.Ublk.Metrics;
+using S3Block.Ublk.Systemd;
+
+namespace S3Block.Ublk.Cli;
+
+/// <summary>The Generic Host behind <c>run</c> and <c>recover</c>: what the daemon is made of, in one place (tests build it too).</summary>
+internal static class DaemonHost
+{
+    /// <summary>Builds (does not start) the host for validated <paramref name="settings"/>.</summary>
+    public static IHost Build(DaemonSettings settings, IConfiguration configuration)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = false });
+        builder.Configuration.AddConfiguration(configuration);
+        // Uploading everything at SIGTERM can take long; under systemd its stop timeout (extended while we progress) rules.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromHours(1));
+        // Registration order matters: the host stops services in reverse, so metrics and systemd outlive the daemon.
+        builder.AddS3BlockSystemd();
+        builder.Services.AddS3BlockMetrics(settings.Metrics, typeof(DaemonHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion);
+        builder.Services.AddSingleton(settings.Daemon).AddSingleton(settings.Device).AddSingleton(settings.Volume)
+            .AddSingleton(settings.Journal).AddSingleton(settings.Cache).AddSingleton(settings.Store)
+            .AddSingleton<DaemonStoreFactory>()
+            .AddSingleton<MetricsBridge>()
+            .AddHostedService<VolumeDaemon>();
+        return builder.Build();
+    }
+}

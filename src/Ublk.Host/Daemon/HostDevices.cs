@@ -1,0 +1,54 @@
+using S3Block.Ublk.Device;
+using S3Block.Ublk.Interop;
+
+namespace S3Block.Ublk.Daemon;
+
+/// <summary>
+/// Finds the ublk devices on this host and joins the driver's view with the daemons' device records (which volume a
+/// device serves) and /proc/mounts (whether a filesystem uses it).
+/// </summary>
+internal static class HostDevices
+{
+    /// <summary>Scans the real host; <paramref name="stateDirectory"/> is <c>Daemon:StateDirectory</c>.</summary>
+    public static HostDeviceScan Scan(string stateDirectory)
+    {
+        if (!BlockDevices.UblkDriverLoaded)
+        {
+            return HostDeviceScan.NoDriver;
+        }
+
+        var kernel = UblkDevice.QueryExisting();
+        var mounts = BlockDevices.Mounts();
+        var devices = Join(kernel, DeviceRecord.ReadAll(stateDirectory), mounts, UblkDevice.IsProcessRunning);
+        return new HostDeviceScan(true, devices, KernelStateKnown: kernel.All(d => d.State is not null));
+    }
+
+    /// <summary>The pure part of <see cref="Scan"/>.</summary>
+    /// <param name="kernel">The driver's devices.</param>
+    /// <param name="volumesByDevice">Device id → volume, from the device records.</param>
+    /// <param name="mounts">(device path, mount point) pairs, as in /proc/mounts.</param>
+    /// <param name="isRunning">Whether a pid is a live process.</param>
+    public static IReadOnlyList<HostDevice> Join(
+        IReadOnlyList<UblkDeviceStatus> kernel,
+        IReadOnlyDictionary<int, string> volumesByDevice,
+        IReadOnlyList<(string Device, string MountPoint)> mounts,
+        Func<int, bool> isRunning) =>
+        [.. kernel.OrderBy(d => d.DeviceId).Select(d => new HostDevice(
+            d,
+            d.ServerPid is > 0 and var pid && isRunning(pid),
+            volumesByDevice.GetValueOrDefault(d.DeviceId),
+            [.. mounts.Where(m => IsDiskOrPartition(m.Device, d.DeviceId)).Select(m => m.MountPoint)]))];
+
+    /// <summary>/dev/ublkbN itself or one of its partitions /dev/ublkbNpM.</summary>
+    private static bool IsDiskOrPartition(string device, int deviceId)
+    {
+        var disk = UblkConstants.BlockDevicePath(deviceId);
+        if (!device.StartsWith(disk, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var rest = device.AsSpan(disk.Length);
+        return rest.IsEmpty || (rest.Length > 1 && rest[0] == 'p' && int.TryParse(rest[1..], out _));
+    }
+}

@@ -1,0 +1,149 @@
+using System.Diagnostics.Metrics;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using S3Block.ObjectStore;
+using S3Block.Ublk.Cli;
+using S3Block.Ublk.Daemon;
+using S3Block.Ublk.Metrics;
+
+namespace S3Block.Ublk.Tests.Metrics;
+
+/// <summary>The daemon's object store is metered: S3 requests by operation and outcome, latency, bytes and retries.</summary>
+public sealed partial class DaemonStoreMeteringTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), $"s3block-metering-{Guid.NewGuid():N}");
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_folder))
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task TheStoreTheRunCommandsHostGivesTheDaemonRecordsEveryRequestOnTheHostsMetrics()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Store:Kind"] = "local",
+            ["Store:Local:Path"] = Path.Combine(_folder, "store"),
+            ["Daemon:StateDirectory"] = Path.Combine(_folder, "state"),
+            ["Metrics:Enabled"] = "false",
+        }).Build();
+        var settings = DaemonSettings.Load(new CommandContext(configuration, TextWriter.Null), "vol1", forceTakeover: false);
+        using var host = DaemonHost.Build(settings, configuration);
+        var metrics = host.Services.GetRequiredService<S3BlockMetrics>();
+        // Listen to this host's meter only: other tests' meters share the "S3Block" prefix.
+        using var requests = new RequestListener(metrics.Meter);
+
+        using (var store = host.Services.GetRequiredService<DaemonStoreFactory>().Create())
+        {
+            await store.PutAsync("k", new byte[100], PutCondition.None, Ct);
+            await store.GetAsync("k", null, Ct);
+            await Assert.ThrowsAsync<ObjectStoreException>(() => store.HeadAsync("missing", Ct));
+        }
+
+        Assert.Equal(["GetObject/ok", "HeadObject/not_found", "PutObject/ok"], requests.Seen.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task EachAttemptIsCountedWithItsOutcomeAndEachRetryWhereTheRetryLayerDecidesIt()
+    {
+        using var metrics = new S3BlockMetrics("test", $"S3Block.Tests.Metering.{Guid.NewGuid():N}");
+        using var exporter = PrometheusExporter.Create(metrics, includeProcessMetrics: false);
+        var options = new StoreOptions { Kind = "local" };
+        options.Local.Path = Path.Combine(_folder, "store");
+        var fast = new RetryPolicy(4, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(5));
+        FailingFirst? flaky = null;
+
+        using (var store = new DaemonStoreFactory(options, metrics).Create(fast, bare => flaky = new FailingFirst(bare, failures: 2)))
+        {
+            await store.PutAsync("k", new byte[4096], PutCondition.None, Ct);
+            await store.GetAsync("k", null, Ct);
+        }
+
+        var text = exporter.Scrape();
+        Assert.Equal(4, flaky!.Calls);
+        Assert.Contains("s3block_s3_requests_total{operation=\"PutObject\",outcome=\"transient_error\"} 2\n", text, StringComparison.Ordinal);
+        Assert.Contains("s3block_s3_requests_total{operation=\"PutObject\",outcome=\"ok\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("s3block_s3_requests_total{operation=\"GetObject\",outcome=\"ok\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("s3block_s3_retries_total{operation=\"PutObject\"} 2\n", text, StringComparison.Ordinal);
+        Assert.Contains("s3block_s3_request_duration_seconds_count{operation=\"PutObject\"} 3\n", text, StringComparison.Ordinal);
+        Assert.Contains("s3block_s3_bytes_total{direction=\"upload\"} 4096\n", text, StringComparison.Ordinal);
+        Assert.Contains("s3block_s3_bytes_total{direction=\"download\"} 4096\n", text, StringComparison.Ordinal);
+
+        // What the dashboard plots for S3 is what this store makes the daemon export.
+        var dashboardS3 = DashboardTests.Expressions().SelectMany(e => S3Series().Matches(e).Select(m => m.Value)).ToHashSet();
+        Assert.NotEmpty(dashboardS3);
+        Assert.All(dashboardS3, name => Assert.Contains($"\n{name}{{", text, StringComparison.Ordinal));
+    }
+
+    [GeneratedRegex(@"\bs3block_s3_[a-z0-9_]+")]
+    private static partial Regex S3Series();
+
+    /// <summary>Counts <c>s3block_s3_requests_total</c> measurements of one meter as "operation/outcome".</summary>
+    private sealed class RequestListener : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+
+        public RequestListener(Meter meter)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (ReferenceEquals(instrument.Meter, meter) && instrument.Name == "s3block_s3_requests_total")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+            {
+                string? operation = null, outcome = null;
+                foreach (var tag in tags)
+                {
+                    operation = tag.Key == "operation" ? tag.Value as string : operation;
+                    outcome = tag.Key == "outcome" ? tag.Value as string : outcome;
+                }
+
+                lock (Seen)
+                {
+                    Seen.Add($"{operation}/{outcome}");
+                }
+            });
+            _listener.Start();
+        }
+
+        public List<string> Seen { get; } = [];
+
+        public void Dispose() => _listener.Dispose();
+    }
+
+    /// <summary>Fails the first <c>failures</c> calls with a transient error, then delegates.</summary>
+    private sealed class FailingFirst(IObjectStore inner, int failures) : IObjectStore
+    {
+        public int Calls { get; private set; }
+
+        public string Location => inner.Location;
+
+        public Task<ObjectContent> GetAsync(string key, ByteRange? range, CancellationToken ct) => Maybe(() => inner.GetAsync(key, range, ct));
+
+        public Task<ObjectInfo> HeadAsync(string key, CancellationToken ct) => Maybe(() => inner.HeadAsync(key, ct));
+
+        public Task<string> PutAsync(string key, ReadOnlyMemory<byte> content, PutCondition condition, CancellationToken ct) =>
+            Maybe(() => inner.PutAsync(key, content, condition, ct));
+
+        public Task DeleteAsync(string key, CancellationToken ct) => inner.DeleteAsync(key, ct);
+
+        public Task<IReadOnlyList<DeleteFailure>> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken ct) => inner.DeleteManyAsync(keys, ct);
+
+        public Task<ListPage> ListPageAsync(string prefix, string? token, int max, CancellationToken ct) => inner.ListPageAsync(prefix, token, max, ct);
+
+        public void Dispose() => inner.Dispose();
+
+        private Task<T> Maybe<T>(Func<Task<T>> call) =>
+            ++Calls <= failures ? Task.FromException<T>(new ObjectStoreException(ObjectStoreErrorKind.Transient, "PUT", "k", "injected")) : call();
+    }
+}
