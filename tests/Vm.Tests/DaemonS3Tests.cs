@@ -16,7 +16,7 @@ public sealed class DaemonS3Tests(DaemonS3Run run) : IClassFixture<DaemonS3Run>
         var create = run["create"];
         Assert.Contains("created volume vol1: 1GiB", create, StringComparison.Ordinal);
         Assert.Contains("rc=0", create, StringComparison.Ordinal);
-        Assert.Contains("vol1/lease", create, StringComparison.Ordinal);
+        Assert.Contains("vol1/volume.json", create, StringComparison.Ordinal);
     }
 
     [Fact]
