@@ -1,4 +1,5 @@
-using System.Text.Json;
+using S3Block.Ublk.Cli;
+using S3Block.Ublk.Configuration;
 
 namespace S3Block.Ublk.Tests.Systemd;
 
@@ -62,7 +63,7 @@ public sealed class UnitFileTests
 
         Assert.Equal("notify", unit.Single("Service/Type"));
         Assert.Equal("main", unit.Single("Service/NotifyAccess"));
-        Assert.Equal("/usr/lib/s3block/s3block run --config /etc/s3block/%i.json", unit.Single("Service/ExecStart"));
+        Assert.Equal("/usr/lib/s3block/s3block run %i --config /etc/s3block/%i.json", unit.Single("Service/ExecStart"));
         Assert.Equal("on-failure", unit.Single("Service/Restart"));
         Assert.NotEmpty(unit.Single("Service/RestartSec"));
         Assert.NotEmpty(unit.Single("Service/WatchdogSec"));
@@ -132,14 +133,33 @@ public sealed class UnitFileTests
         Assert.Equal(["ublk_drv"], lines);
     }
 
+    /// <summary>
+    /// What the unit starts: <c>run VOLUME --config /etc/s3block/VOLUME.json</c> with the unit's environment, through the
+    /// daemon's own settings loader. The example must pass validation (an unknown key would make every start exit 2),
+    /// and the journal and cache must land in the directories the sandbox lets the daemon write.
+    /// </summary>
     [Fact]
-    public void TheExampleConfigIsJsonWithTheStoreAndVolumeSections()
+    public void TheExampleConfigLoadsAsTheUnitStartsItAndKeepsStateInTheUnitsDirectories()
     {
-        using JsonDocument config = JsonDocument.Parse(File.ReadAllText(DeployFiles.ExampleConfig));
-        JsonElement root = config.RootElement;
+        UnitFile unit = UnitFile.Load(DeployFiles.ServiceUnit);
+        string[] overrides =
+        [
+            .. unit.All("Service/Environment")
+                .Where(e => e.StartsWith(AppConfiguration.EnvironmentPrefix, StringComparison.Ordinal))
+                .Select(e => e[AppConfiguration.EnvironmentPrefix.Length..].Replace("__", ":", StringComparison.Ordinal)
+                    .Replace("%i", "vol1", StringComparison.Ordinal)),
+        ];
+        var configuration = AppConfiguration.Build(DeployFiles.ExampleConfig, overrides);
 
-        Assert.Equal("s3", root.GetProperty("Store").GetProperty("Kind").GetString());
-        Assert.False(string.IsNullOrEmpty(root.GetProperty("Store").GetProperty("S3").GetProperty("Bucket").GetString()));
-        Assert.False(string.IsNullOrEmpty(root.GetProperty("Volume").GetProperty("Name").GetString()));
+        var settings = DaemonSettings.Load(new CommandContext(configuration, TextWriter.Null), "vol1", forceTakeover: false);
+
+        Assert.Equal("s3", settings.Store.Kind);
+        Assert.Equal("my-s3block-bucket", settings.Store.S3.Bucket);
+        Assert.StartsWith("/var/lib/s3block/vol1/", settings.Daemon.JournalDirectory, StringComparison.Ordinal);
+        Assert.StartsWith("/var/lib/s3block/vol1/", settings.Daemon.InstanceLockPath, StringComparison.Ordinal);
+        Assert.Equal("/var/cache/s3block/vol1", settings.Cache.Folder);
+        Assert.Equal(4L << 30, settings.Journal.CapacityBytes);
+        Assert.Equal("s3block/%i", unit.Single("Service/StateDirectory"));
+        Assert.Equal("s3block/%i", unit.Single("Service/CacheDirectory"));
     }
 }
