@@ -6,7 +6,8 @@ namespace S3Block.Tests.Vm;
 
 /// <summary>
 /// The ublk server end to end in the 6.12 guest, through <c>s3block serve-backend</c>: create, limits, data, fio
-/// verify, IO_FLUSHER on the queue threads, kill -9 + recover, FLUSH/FUA/DISCARD/WRITE_ZEROES reaching the
+/// verify, memory backend inline on unpinned queue threads and the file backend on the thread pool with pinned
+/// queue threads, IO_FLUSHER on the queue threads, kill -9 + recover, FLUSH/FUA/DISCARD/WRITE_ZEROES reaching the
 /// backend, clean SIGTERM, and the file backend across restarts. One guest boot (see <see cref="UblkServeBackendRun"/>)
 /// serves every test; each asserts on its own section of the output.
 /// </summary>
@@ -56,6 +57,28 @@ public sealed class UblkServeBackendTests(UblkServeBackendRun run) : IClassFixtu
     }
 
     [Fact]
+    public void The_memory_backend_runs_on_the_queue_threads_inline()
+    {
+        // The fio verify above ran on this device: both queues took the inline path.
+        string section = run["dispatch"];
+        Assert.Equal(["queue 0 of device 0 inline", "queue 1 of device 0 inline"], section.Split('\n', StringSplitOptions.TrimEntries).Order());
+        // Every request of the recovered memory-backed device was served inline, none on the thread pool.
+        string stats = run["sigterm"];
+        long served = Count(stats, @"reads (\d+)") + Count(stats, @"writes (\d+)") + Count(stats, @"flushes (\d+)")
+            + Count(stats, @"discards (\d+)") + Count(stats, @"write-zeroes (\d+)");
+        Assert.True(served > 0, stats);
+        Assert.Equal(served, Count(stats, @"inline (\d+)"));
+    }
+
+    [Fact]
+    public void The_file_backend_stays_on_the_thread_pool()
+    {
+        string stats = run["file-backend-stats"];
+        Assert.True(Count(stats, @"reads (\d+)") > 0, stats);
+        Assert.Equal(0, Count(stats, @"inline (\d+)"));
+    }
+
+    [Fact]
     public void Queue_threads_are_io_flushers()
     {
         string section = run["flags"];
@@ -67,15 +90,21 @@ public sealed class UblkServeBackendTests(UblkServeBackendRun run) : IClassFixtu
     }
 
     [Fact]
-    public void Queue_threads_are_pinned_to_their_queues_cpus()
+    public void Thread_pool_queue_threads_are_pinned_to_their_queues_cpus()
     {
         // Two queues on the two guest CPUs: blk-mq maps one CPU to each, and GET_QUEUE_AFFINITY tells us which.
-        string section = run["affinity"];
-        var cpus = section.Split('\n').Select(l => l.Trim().Split(' ')).Where(p => p.Length == 2 && p[0].StartsWith("ublk-q", StringComparison.Ordinal))
-            .ToDictionary(p => p[0], p => p[1]);
-        Assert.True(cpus.Count == 2, section);
-        Assert.Equal(["ublk-q0", "ublk-q1"], cpus.Keys.Order());
+        Dictionary<string, string> cpus = QueueCpus(run["file-affinity"]);
         Assert.NotEqual(cpus["ublk-q0"], cpus["ublk-q1"]);
+        Assert.DoesNotContain('-', cpus["ublk-q0"]);
+    }
+
+    [Fact]
+    public void Inline_queue_threads_may_run_on_any_cpu()
+    {
+        // They do the backend's work themselves: pinned beside the submitter they would share its CPU.
+        Dictionary<string, string> cpus = QueueCpus(run["affinity"]);
+        Assert.Equal("0-1", cpus["ublk-q0"]);
+        Assert.Equal("0-1", cpus["ublk-q1"]);
     }
 
     [Fact]
@@ -135,6 +164,15 @@ public sealed class UblkServeBackendTests(UblkServeBackendRun run) : IClassFixtu
         Assert.Equal("same", run["file-backend"]);
     }
 
+    private static Dictionary<string, string> QueueCpus(string section)
+    {
+        var cpus = section.Split('\n').Select(l => l.Trim().Split(' ')).Where(p => p.Length == 2 && p[0].StartsWith("ublk-q", StringComparison.Ordinal))
+            .ToDictionary(p => p[0], p => p[1]);
+        Assert.True(cpus.Count == 2, section);
+        Assert.Equal(["ublk-q0", "ublk-q1"], cpus.Keys.Order());
+        return cpus;
+    }
+
     private static long Count(string text, string pattern)
     {
         Match match = Regex.Match(text, pattern);
@@ -160,7 +198,7 @@ public sealed class UblkServeBackendRun : GuestScriptRun
         dd if=/dev/urandom of=/tmp/data bs=1M count=8 status=none
 
         section create
-        "$S3" serve-backend --backend memory --size 1GiB --queues 2 --depth 64 >/tmp/a.out 2>/tmp/a.err &
+        "$S3" serve-backend --backend memory --size 1GiB --queues 2 --depth 64 --verbose >/tmp/a.out 2>/tmp/a.err &
         A=$!
         wait_ready /tmp/a.out /tmp/a.err
         section size
@@ -178,6 +216,8 @@ public sealed class UblkServeBackendRun : GuestScriptRun
         section fio-verify
         fio --name=verify --filename=/dev/ublkb0 --rw=randwrite --bs=8k --iodepth=32 --ioengine=libaio --direct=1 \
             --size=64M --offset=128M --verify=crc32c --do_verify=1 2>&1 | grep -E 'err=|IOPS|bad|verify:' ; echo "fio rc=${PIPESTATUS[0]}"
+        section dispatch
+        grep -o 'queue [0-9]* of device 0 serving.*requests run [a-z ]*' /tmp/a.err | sed 's/ serving.*requests run / /'
         section flags
         for t in /proc/$A/task/*; do
           name=$(cat "$t/comm" 2>/dev/null); case "$name" in ublk-q*) printf '%s 0x%x\n' "$name" "$(sed 's/.*) //' "$t/stat" 2>/dev/null | cut -d' ' -f7)";; esac
@@ -216,6 +256,8 @@ public sealed class UblkServeBackendRun : GuestScriptRun
         D=$!
         wait_ready /tmp/d.out /tmp/d.err >/dev/null && cmp_back
         kill -TERM "$D"; wait "$D"
+        section file-backend-stats
+        grep '^stopped' /tmp/d.out
 
         section filesystems
         "$S3" serve-backend --backend file:/tmp/fs.img --size 512MiB >/tmp/h.out 2>/tmp/h.err &
@@ -245,10 +287,14 @@ public sealed class UblkServeBackendRun : GuestScriptRun
         kill -TERM "$I"; wait "$I"
         rm -f /tmp/fs.img
 
-        section crash-under-io
+        section file-affinity
         "$S3" serve-backend --backend file:/tmp/crash.img --size 256MiB --id 1 --queues 2 >/tmp/e.out 2>/tmp/e.err &
         E=$!
         wait_ready /tmp/e.out /tmp/e.err >/dev/null
+        for t in /proc/$E/task/*; do
+          name=$(cat "$t/comm" 2>/dev/null); case "$name" in ublk-q*) echo "$name $(awk '/Cpus_allowed_list/ {print $2}' "$t/status" 2>/dev/null)";; esac
+        done
+        section crash-under-io
         fio --name=crash --filename=/dev/ublkb1 --rw=randwrite --bs=8k --iodepth=32 --ioengine=libaio --direct=1 \
             --size=64M --verify=crc32c --do_verify=1 >/tmp/fio-crash.txt 2>&1 &
         F=$!

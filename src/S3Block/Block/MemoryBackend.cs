@@ -37,6 +37,9 @@ public sealed class MemoryBackend : IBlockBackend
 
     public int LogicalBlockSize { get; }
 
+    /// <summary>Every call is a memory copy or less: the ublk queue may run it on its own thread.</summary>
+    public bool CompletesInline => true;
+
     /// <summary>The allocation unit in bytes.</summary>
     public int PageSize { get; }
 

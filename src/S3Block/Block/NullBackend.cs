@@ -19,6 +19,9 @@ public sealed class NullBackend : IBlockBackend
 
     public int LogicalBlockSize { get; }
 
+    /// <summary>Every call is a memory copy or less: the ublk queue may run it on its own thread.</summary>
+    public bool CompletesInline => true;
+
     public ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
         BackendArguments.CheckRange(offset, destination.Length, SizeBytes);

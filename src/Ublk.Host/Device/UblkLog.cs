@@ -20,8 +20,8 @@ internal static partial class UblkLog
     [LoggerMessage(5, LogLevel.Warning, "PR_SET_IO_FLUSHER failed on {Thread} ({Errno}): {Reason}. Reclaim in I/O threads may then wait on writeback to this very device (deadlock risk under memory pressure); the count is in IoFlusher.FailureCount", EventName = "IoFlusherUnavailable")]
     public static partial void IoFlusherUnavailable(ILogger logger, string thread, string errno, string reason);
 
-    [LoggerMessage(6, LogLevel.Debug, "ublk queue {QueueId} of device {DeviceId} serving on tid {Tid}: ring flags {RingFlags}, depth {Depth}, pinned to its CPUs {Pinned}", EventName = "QueueStarted")]
-    public static partial void QueueStarted(ILogger logger, int deviceId, int queueId, int tid, string ringFlags, int depth, bool pinned);
+    [LoggerMessage(6, LogLevel.Debug, "ublk queue {QueueId} of device {DeviceId} serving on tid {Tid}: ring flags {RingFlags}, depth {Depth}, pinned to its CPUs {Pinned}, requests run {Dispatch}", EventName = "QueueStarted")]
+    public static partial void QueueStarted(ILogger logger, int deviceId, int queueId, int tid, string ringFlags, int depth, bool pinned, string dispatch);
 
     [LoggerMessage(7, LogLevel.Debug, "ublk queue {QueueId} of device {DeviceId} exited", EventName = "QueueExited")]
     public static partial void QueueExited(ILogger logger, int deviceId, int queueId);

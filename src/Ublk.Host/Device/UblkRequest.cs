@@ -5,13 +5,14 @@ using S3Block.Ublk.Interop;
 namespace S3Block.Ublk.Device;
 
 /// <summary>
-/// The backend half of one tag: a reusable thread-pool work item that runs the request against the
-/// <see cref="IBlockBackend"/> and posts (tag, result) to the queue's <see cref="CompletionChannel"/>.
+/// The backend half of one tag: runs the request against the <see cref="IBlockBackend"/>, either as a reusable
+/// thread-pool work item that posts (tag, result) to the queue's <see cref="CompletionChannel"/>, or inline on the
+/// queue thread for backends that promise <see cref="IBlockBackend.CompletesInline"/>.
 /// </summary>
 /// <remarks>
 /// A tag carries at most one request at a time (the queue thread owns it from the kernel's CQE until the
-/// COMMIT), so one instance per tag is reused without allocation. It never runs on the queue thread; the
-/// backend's ValueTask may complete on any thread, and the continuation only posts the result.
+/// COMMIT), so one instance per tag is reused without allocation. <see cref="Execute"/> never runs on the queue
+/// thread; the backend's ValueTask may complete on any thread, and the continuation only posts the result.
 /// </remarks>
 internal sealed class UblkRequest : IThreadPoolWorkItem
 {
@@ -56,20 +57,35 @@ internal sealed class UblkRequest : IThreadPoolWorkItem
         ForceUnitAccess = forceUnitAccess;
     }
 
-    /// <summary>Thread pool: starts the backend call.</summary>
+    /// <summary>Thread pool: runs the request; the result is posted to the channel whenever it is ready.</summary>
     public void Execute()
     {
         IoFlusher.EnsureForCurrentThread(_logger);
+        if (TryRun(out int result))
+        {
+            Complete(result);
+        }
+    }
+
+    /// <summary>
+    /// Starts the backend call on the calling thread. True, with the result to COMMIT, when it finished (or failed)
+    /// synchronously. False when it is still running: its continuation posts the result to the
+    /// <see cref="CompletionChannel"/> later. The queue thread calls this directly for a backend that
+    /// <see cref="IBlockBackend.CompletesInline"/>; if such a backend breaks that promise, the request still
+    /// completes, through the channel, and the queue thread never waits for it.
+    /// </summary>
+    public bool TryRun(out int result)
+    {
         try
         {
-            // Consumed exactly once: by Finish() once complete (here or in the OnCompleted continuation).
+            // Consumed exactly once: by Outcome() here, or by the OnCompleted continuation.
 #pragma warning disable CA2012
             ValueTask operation = Start();
 #pragma warning restore CA2012
             if (operation.IsCompleted)
             {
-                Finish(operation);
-                return;
+                result = Outcome(operation);
+                return true;
             }
 
             _pending = operation;
@@ -78,8 +94,12 @@ internal sealed class UblkRequest : IThreadPoolWorkItem
         catch (Exception e)
         {
             // Start() threw synchronously: the backend never took the request.
-            Complete(Fail(e));
+            result = Fail(e);
+            return true;
         }
+
+        result = 0;
+        return false;
     }
 
     private ValueTask Start() => Op switch
@@ -99,7 +119,10 @@ internal sealed class UblkRequest : IThreadPoolWorkItem
         Finish(operation);
     }
 
-    private void Finish(ValueTask operation)
+    private void Finish(ValueTask operation) => Complete(Outcome(operation));
+
+    /// <summary>The result to COMMIT for a completed backend call.</summary>
+    private int Outcome(ValueTask operation)
     {
         int result;
         try
@@ -115,7 +138,7 @@ internal sealed class UblkRequest : IThreadPoolWorkItem
             result = Fail(e);
         }
 
-        Complete(result);
+        return result;
     }
 
     private int Fail(Exception exception)

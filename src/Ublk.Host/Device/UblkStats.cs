@@ -18,6 +18,7 @@ internal sealed class UblkStats
     private long _writeZeroesBytes;
     private long _failed;
     private long _rejected;
+    private long _inline;
 
     public long Reads => Volatile.Read(ref _reads);
 
@@ -45,6 +46,9 @@ internal sealed class UblkStats
 
     /// <summary>Requests refused before reaching the backend (unknown op, out of range, too large).</summary>
     public long Rejected => Volatile.Read(ref _rejected);
+
+    /// <summary>Requests the queue thread ran itself (a backend that completes inline), not on the thread pool.</summary>
+    public long Inline => Volatile.Read(ref _inline);
 
     internal void CountRead(long bytes)
     {
@@ -80,7 +84,9 @@ internal sealed class UblkStats
 
     internal void CountRejected() => Interlocked.Increment(ref _rejected);
 
+    internal void CountInline() => Interlocked.Increment(ref _inline);
+
     public override string ToString() =>
         $"reads {Reads} ({ReadBytes} B), writes {Writes} ({WriteBytes} B, {FuaWrites} FUA), flushes {Flushes}, " +
-        $"discards {Discards} ({DiscardBytes} B), write-zeroes {WriteZeroes} ({WriteZeroesBytes} B), failed {Failed}, rejected {Rejected}";
+        $"discards {Discards} ({DiscardBytes} B), write-zeroes {WriteZeroes} ({WriteZeroesBytes} B), failed {Failed}, rejected {Rejected}, inline {Inline}";
 }

@@ -25,6 +25,14 @@ public sealed class FileBackendTests : IDisposable
     }
 
     [Fact]
+    public async Task NeverRunsInlineOnAQueueThread()
+    {
+        // Disk I/O can block: the file backend must stay on the thread pool.
+        await using var backend = FileBackend.Open(Path.Combine(_directory, "disk.img"), 1 << 20);
+        Assert.False(((IBlockBackend)backend).CompletesInline);
+    }
+
+    [Fact]
     public async Task WritesReadBackAndSurviveReopening()
     {
         string path = Path.Combine(_directory, "disk.img");

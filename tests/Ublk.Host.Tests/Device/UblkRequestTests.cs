@@ -70,13 +70,101 @@ public sealed class UblkRequestTests
         Assert.Equal(data, buffer[..4096]);
     }
 
+    [Fact]
+    public void TryRunCompletesASynchronousBackendOnTheCallingThreadWithoutPosting()
+    {
+        using var channel = new CompletionChannel(8);
+        var backend = new RecordingBackend();
+        var request = new UblkRequest(0, 3, new byte[8192], backend, channel, new UblkStats(), NullLogger.Instance);
+        request.Prepare(UblkIoOp.Write, 512, 4096, forceUnitAccess: false);
+
+        Assert.True(request.TryRun(out int result));
+        Assert.Equal(4096, result);
+        Assert.Equal("Write@512+4096", backend.Calls.Single());
+        Assert.Equal(0, channel.TakeAll(new TagCompletion[8])); // the caller commits it; nothing goes through the channel
+        Assert.Equal(0, channel.WakeupWrites);
+    }
+
+    [Fact]
+    public void TryRunReportsSynchronousFailuresAsItsResult()
+    {
+        using var channel = new CompletionChannel(8);
+        var stats = new UblkStats();
+        var request = new UblkRequest(0, 1, new byte[8192], new MemoryBackend(1 << 20), channel, stats, NullLogger.Instance);
+        request.Prepare(UblkIoOp.Read, 1 << 20, 4096, forceUnitAccess: false); // past the end: the backend throws at once
+
+        Assert.True(request.TryRun(out int result));
+        Assert.Equal(-BlockIOException.EINVAL, result);
+        Assert.Equal(1, stats.Failed);
+
+        var failing = new UblkRequest(0, 2, new byte[8192], new RecordingBackend { Failure = new InvalidOperationException("boom") }, channel, stats, NullLogger.Instance);
+        failing.Prepare(UblkIoOp.Flush, 0, 0, forceUnitAccess: false);
+        Assert.True(failing.TryRun(out result));
+        Assert.Equal(-5, result);
+        Assert.Equal(0, channel.TakeAll(new TagCompletion[8]));
+    }
+
+    [Fact]
+    public void TryRunHandsAnUnfinishedCallToTheChannel()
+    {
+        // An inline backend that goes asynchronous after all: the queue thread must not wait, and the result arrives
+        // through the channel exactly once.
+        using var channel = new CompletionChannel(8);
+        var request = new UblkRequest(0, 6, new byte[8192], new RecordingBackend { Asynchronous = true }, channel, new UblkStats(), NullLogger.Instance);
+        request.Prepare(UblkIoOp.Read, 0, 8192, forceUnitAccess: false);
+
+        Assert.False(request.TryRun(out _));
+        Assert.Equal(new TagCompletion(6, 8192), WaitForCompletion(channel));
+    }
+
+    [Fact]
+    public void InlineRequestsOnTheMemoryBackendDoNotAllocate()
+    {
+        // The queue thread runs these for every request: garbage there would mean GC pauses on the I/O path.
+        using var channel = new CompletionChannel(8);
+        var request = new UblkRequest(0, 0, new byte[1 << 16], new MemoryBackend(1 << 20), channel, new UblkStats(), NullLogger.Instance);
+        void RunAll()
+        {
+            foreach ((UblkIoOp op, long offset, long length) in new[] { (UblkIoOp.Write, 0L, 65536L), (UblkIoOp.Read, 4096L, 4096L), (UblkIoOp.Write, 8192L, 512L), (UblkIoOp.Flush, 0L, 0L) })
+            {
+                request.Prepare(op, offset, length, forceUnitAccess: false);
+                Assert.True(request.TryRun(out int result));
+                Assert.True(result >= 0);
+            }
+        }
+
+        RunAll(); // allocates the pages once
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            request.Prepare(UblkIoOp.Read, 4096, 4096, forceUnitAccess: false);
+            request.TryRun(out _);
+            request.Prepare(UblkIoOp.Write, 8192, 4096, forceUnitAccess: true);
+            request.TryRun(out _);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void InlineCompletionIsOptIn()
+    {
+        Assert.False(((IBlockBackend)new RecordingBackend()).CompletesInline);
+        Assert.True(((IBlockBackend)new MemoryBackend(1 << 20)).CompletesInline);
+        Assert.True(((IBlockBackend)new NullBackend(1 << 20)).CompletesInline);
+    }
+
     private static TagCompletion Run(IBlockBackend backend, UblkIoOp op, long offset, long length, bool fua, UblkStats? stats = null, byte[]? buffer = null)
     {
         using var channel = new CompletionChannel(8);
         var request = new UblkRequest(0, 5, buffer ?? new byte[1 << 20], backend, channel, stats ?? new UblkStats(), NullLogger.Instance);
         request.Prepare(op, offset, length, fua);
         ThreadPool.UnsafeQueueUserWorkItem(request, preferLocal: false);
+        return WaitForCompletion(channel);
+    }
 
+    private static TagCompletion WaitForCompletion(CompletionChannel channel)
+    {
         var taken = new TagCompletion[8];
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (DateTime.UtcNow < deadline)
