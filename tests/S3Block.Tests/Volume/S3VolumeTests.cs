@@ -34,6 +34,15 @@ public sealed class S3VolumeTests : IDisposable
     }
 
     [Fact]
+    public async Task The_volume_never_asks_to_run_on_a_ublk_queue_thread()
+    {
+        // Its reads may wait for S3 and its writes for the journal's disk: it must stay on the asynchronous path.
+        await using var volume = await _harness.OpenAsync();
+
+        Assert.False(((IBlockBackend)volume).CompletesInline);
+    }
+
+    [Fact]
     public async Task Overlapping_writes_apply_in_order_across_commits()
     {
         await using var volume = await _harness.OpenAsync();
