@@ -247,6 +247,9 @@ public sealed class DaemonS3Run : GuestScriptRun
         for _ in $(seq 1 240); do [ "$(metric s3block_dirty_bytes)" = 0 ] && break; sleep 1; done
         echo "drained: not in S3 $(metric s3block_dirty_bytes) bytes after $((SECONDS - start)) s"
         echo "kernel I/O errors=$(dmesg | grep -ci -e 'i/o error' -e 'EXT4-fs error')"
+        # If anything failed, what the kernel and the daemon said (a failure must be diagnosable from this output).
+        dmesg | grep -i -e 'i/o error' -e 'EXT4-fs' | head -5
+        grep -i -e 'fail' -e 'error' -e 'EIO' /tmp/r2.out /tmp/r2.err | head -10
         sleep 3
         echo "prometheus saw a backlog of $(promql 'max_over_time(s3block_dirty_bytes[10m])' | cut -d' ' -f2) bytes"
         [ "$(promql 's3block_dirty_bytes' | cut -d' ' -f2)" = 0 ] && echo "prometheus sees it drained"

@@ -6,7 +6,7 @@ namespace S3Block.Volume;
 
 public sealed partial class S3Volume
 {
-    private readonly ConcurrentDictionary<string, Lazy<Task<byte[]>>> _fetches = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Key, bool Foreground), Lazy<Task<byte[]>>> _fetches = new();
     private long _chunkFetches;
     private long _bytesFetched;
     private long _cacheHits;
@@ -93,15 +93,16 @@ public sealed partial class S3Volume
     /// </summary>
     private async Task<byte[]> FetchAsync(string key, bool foreground, CancellationToken cancellationToken)
     {
-        // Shared by every reader of the key, so it runs on the volume's lifetime token, not the first caller's.
-        var fetch = _fetches.GetOrAdd(key, k => new Lazy<Task<byte[]>>(() => FetchOnceAsync(k, foreground, _stopping.Token)));
+        // Shared by every caller of the same kind for the key, so it runs on the volume's lifetime token, not the first
+        // caller's. Readers and the uploader never share one: a reader's deadline must not fail an upload.
+        var fetch = _fetches.GetOrAdd((key, foreground), k => new Lazy<Task<byte[]>>(() => FetchOnceAsync(k.Key, k.Foreground, _stopping.Token)));
         try
         {
             return await fetch.Value.WaitAsync(cancellationToken);
         }
         finally
         {
-            _fetches.TryRemove(new KeyValuePair<string, Lazy<Task<byte[]>>>(key, fetch));
+            _fetches.TryRemove(new KeyValuePair<(string, bool), Lazy<Task<byte[]>>>((key, foreground), fetch));
         }
     }
 

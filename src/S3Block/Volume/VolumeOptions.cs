@@ -24,8 +24,9 @@ public sealed class VolumeOptions
     public int MaxFetchesInFlight { get; set; } = 16;
 
     /// <summary>How long a read of data that is only in S3 keeps retrying during an outage before it fails with
-    /// EIO. Default: 30 s.</summary>
-    public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// EIO. Default: 5 min. Filesystems take EIO on metadata for damage (ext4 remounts read-only), so keep it longer
+    /// than the outages the volume should ride out; the reader just waits meanwhile.</summary>
+    public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>A full checkpoint every this many commits. Default: 64.</summary>
     public int CheckpointEvery { get; set; } = 64;
