@@ -86,6 +86,9 @@ public sealed class VolumeLease
         return current is null ? null : Parse(current.Data);
     }
 
+    private bool IsOurs(LeaseRecord record) =>
+        record.OwnerNode == Record.OwnerNode && record.Pid == Record.Pid && record.Epoch == Record.Epoch && record.ExpiresAtUnixMs != 0;
+
     private async Task ReplaceAsync(LeaseRecord next, CancellationToken cancellationToken)
     {
         try
@@ -100,6 +103,16 @@ public sealed class VolumeLease
             if (current is not null && Parse(current.Data) == next)
             {
                 _etag = current.ETag;
+                Record = next;
+                return;
+            }
+
+            // An earlier renewal whose answer was lost (S3 went away mid-request) may have landed: the record is still
+            // ours if node, pid and epoch are, because any other taker raises the epoch. Build on it instead of
+            // taking our own write for a takeover.
+            if (current is not null && Parse(current.Data) is { } landed && IsOurs(landed))
+            {
+                _etag = await _store.PutAsync(_keys.Lease, Serialize(next), PutCondition.IfMatch(current.ETag), cancellationToken);
                 Record = next;
                 return;
             }

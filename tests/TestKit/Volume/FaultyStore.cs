@@ -21,6 +21,10 @@ public sealed class FaultyStore(IObjectStore inner) : IObjectStore
 
     public int CallsWhileDown { get; private set; }
 
+    /// <summary>When set, the next PUT to this key lands but its answer is lost (a transient error), as when S3 goes
+    /// away mid-request.</summary>
+    public string? LoseAnswerOfNextPutTo { get; set; }
+
     public string Location => inner.Location;
 
     public Task<ObjectContent> GetAsync(string key, ByteRange? range, CancellationToken cancellationToken) => Gate(key, () => inner.GetAsync(key, range, cancellationToken));
@@ -35,7 +39,14 @@ public sealed class FaultyStore(IObjectStore inner) : IObjectStore
             throw new OperationCanceledException("crash injected at a chunk upload", Crashed.Token);
         }
 
-        return await Gate(key, () => inner.PutAsync(key, content, condition, cancellationToken));
+        var etag = await Gate(key, () => inner.PutAsync(key, content, condition, cancellationToken));
+        if (key == LoseAnswerOfNextPutTo)
+        {
+            LoseAnswerOfNextPutTo = null;
+            throw new ObjectStoreException(ObjectStoreErrorKind.Transient, "PUT", key, "injected: the answer was lost") { ErrorCode = "NetworkError" };
+        }
+
+        return etag;
     }
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken) => Gate(key, async () =>
