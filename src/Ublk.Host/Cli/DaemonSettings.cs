@@ -17,8 +17,7 @@ internal sealed record DaemonSettings(
     {
         var configuration = context.Configuration;
         var store = context.StoreOptions();
-        var daemon = OptionsBinder.Bind<DaemonOptions>(configuration, DaemonOptions.Section);
-        daemon.Volume = volume ?? daemon.Volume;
+        var daemon = context.DaemonOptions(volume);
         daemon.ForceTakeover |= forceTakeover;
         var device = OptionsBinder.Bind<DeviceSettings>(configuration, DeviceSettings.Section);
         var volumeOptions = OptionsBinder.Bind<VolumeOptions>(configuration, VolumeOptions.Section);
@@ -30,8 +29,7 @@ internal sealed record DaemonSettings(
         }
 
         var metrics = OptionsBinder.Bind<MetricsOptions>(configuration, MetricsOptions.Section);
-        var problems = daemon.Validate()
-            .Concat(device.Validate())
+        var problems = device.Validate()
             .Concat(volumeOptions.Validate())
             .Concat(cache.Validate("Cache", VolumeDescriptor.MinChunkSize))
             .Concat(metrics.Validate())

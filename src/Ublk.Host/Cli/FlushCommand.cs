@@ -33,13 +33,7 @@ internal static class FlushCommand
 
     private static async Task<int> RunAsync(ParseResult parse, CommandContext context, CancellationToken cancellationToken)
     {
-        var daemon = OptionsBinder.Bind<DaemonOptions>(context.Configuration, DaemonOptions.Section);
-        daemon.Volume = parse.GetValue(Volume) ?? daemon.Volume;
-        var problem = daemon.Validate().FirstOrDefault();
-        if (problem is not null)
-        {
-            throw new ConfigurationProblemException(problem);
-        }
+        var daemon = context.DaemonOptions(parse.GetValue(Volume));
 
         using var store = ObjectStoreFactory.Create(context.StoreOptions(), RetryPolicy.Default);
         var lease = await VolumeLease.ReadAsync(store, new VolumeKeys(daemon.Volume), cancellationToken);

@@ -33,13 +33,7 @@ internal static class StatusCommand
 
     private static async Task<int> RunAsync(ParseResult parse, CommandContext context, CancellationToken cancellationToken)
     {
-        var daemon = OptionsBinder.Bind<DaemonOptions>(context.Configuration, DaemonOptions.Section);
-        daemon.Volume = parse.GetValue(Volume) ?? daemon.Volume;
-        var problem = daemon.Validate().FirstOrDefault();
-        if (problem is not null)
-        {
-            throw new ConfigurationProblemException(problem);
-        }
+        var daemon = context.DaemonOptions(parse.GetValue(Volume));
 
         var metricsOptions = OptionsBinder.Bind<MetricsOptions>(context.Configuration, MetricsOptions.Section);
         using var store = ObjectStoreFactory.Create(context.StoreOptions(), RetryPolicy.Default);
