@@ -36,7 +36,8 @@ public sealed partial class S3Volume
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                // Only the journal can fail here (store errors are retried inside): without it nothing can be uploaded.
+                // Store errors are retried inside, so this is the journal failing (without it nothing can be uploaded)
+                // or a bug: stop writing rather than guess what S3 holds.
                 Fault(e);
                 return;
             }
@@ -163,21 +164,53 @@ public sealed partial class S3Volume
     /// Publishes a commit record with If-None-Match: *, retrying store failures for as long as it takes. Losing the race
     /// means another writer owns the volume now, unless the lost race is our own earlier try whose answer got lost.
     /// </summary>
+    /// <remarks>
+    /// A "lost race" is checked by reading the key back. Absent, nobody won: RadosGW answers 500 to conditional PUTs
+    /// that did not land (while it starts, or is going away), and the store reports those as lost races because real
+    /// losers get them too (s3-servers.md, quirk 4). That is a failure to retry, not a takeover.
+    /// </remarks>
     private async Task PublishAsync(string key, CommitRecord record, CancellationToken cancellationToken)
     {
         var body = CommitRecordCodec.Encode(record);
+        var policy = new RetryPolicy(int.MaxValue, TimeSpan.FromMilliseconds(100), _options.MaxRetryDelay);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await RetryAsync("PUT", ct => _store.PutAsync(key, body, PutCondition.CreateOnly, ct), DateTimeOffset.MaxValue, retryPermanent: true, cancellationToken);
+                return;
+            }
+            catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.PreconditionFailed)
+            {
+                var existing = await TryGetForPublishAsync(key, cancellationToken);
+                if (existing is null)
+                {
+                    Interlocked.Increment(ref _storeRetries);
+                    VolumeLog.StoreRetry(_logger, "PUT", attempt, $"{e.Message}, but {key} does not exist");
+                    await Task.Delay(policy.DelayAfter(attempt, Random.Shared), _time, cancellationToken);
+                    continue;
+                }
+
+                if (!existing.Data.AsSpan().SequenceEqual(body))
+                {
+                    throw new VolumeFencedException(
+                        $"{(record.Kind == CommitKind.Commit ? "commit" : "checkpoint")} {record.CommitNumber} of volume '{_keys.Name}' was published by another writer; this daemon no longer owns the volume", e);
+                }
+
+                return;
+            }
+        }
+    }
+
+    private async Task<ObjectContent?> TryGetForPublishAsync(string key, CancellationToken cancellationToken)
+    {
         try
         {
-            await RetryAsync("PUT", ct => _store.PutAsync(key, body, PutCondition.CreateOnly, ct), DateTimeOffset.MaxValue, retryPermanent: true, cancellationToken);
+            return await RetryAsync("GET", ct => _store.GetAsync(key, null, ct), DateTimeOffset.MaxValue, retryPermanent: true, cancellationToken);
         }
-        catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.PreconditionFailed)
+        catch (ObjectStoreException e) when (e.Kind == ObjectStoreErrorKind.NotFound)
         {
-            var existing = await RetryAsync("GET", ct => _store.GetAsync(key, null, ct), DateTimeOffset.MaxValue, retryPermanent: true, cancellationToken);
-            if (!existing.Data.AsSpan().SequenceEqual(body))
-            {
-                throw new VolumeFencedException(
-                    $"{(record.Kind == CommitKind.Commit ? "commit" : "checkpoint")} {record.CommitNumber} of volume '{_keys.Name}' was published by another writer; this daemon no longer owns the volume", e);
-            }
+            return null;
         }
     }
 

@@ -198,6 +198,32 @@ public sealed class S3VolumeTests : IDisposable
     }
 
     [Fact]
+    public async Task A_conditional_put_refused_without_landing_is_retried_not_taken_for_a_takeover()
+    {
+        // RadosGW answers 500 to conditional PUTs while it starts or goes away; the store reports those as lost races.
+        // Seen in the VM's 60 s outage test: the commit after the outage found no winner, the volume faulted, and the
+        // backlog never drained.
+        await using var volume = await _harness.OpenAsync();
+        await volume.WriteAsync(0, Pattern(8192, 7), WriteFlags.None, Ct);
+        _harness.Store.RefuseNextConditionalPutUnder = new VolumeKeys("vol").CommitsPrefix;
+
+        Assert.True(await volume.CommitOnceAsync(Ct));
+
+        Assert.Null(_harness.Store.RefuseNextConditionalPutUnder);
+        var statistics = volume.GetStatistics();
+        Assert.Null(statistics.Fault);
+        Assert.Equal(0, statistics.DirtyBytes);
+        Assert.True(statistics.StoreRetries > 0);
+        await volume.WriteAsync(8192, Pattern(4096, 8), WriteFlags.None, Ct);
+        await volume.CloseAsync(drain: true, progress: null, Ct);
+        _harness.DeleteLocalState();
+        await using var fromS3 = await _harness.OpenAsync();
+        var image = await VolumeHarness.ReadAllAsync(fromS3);
+        Assert.Equal(Pattern(8192, 7), image[..8192]);
+        Assert.Equal(Pattern(4096, 8), image[8192..12288]);
+    }
+
+    [Fact]
     public async Task A_read_of_uploaded_data_during_an_outage_fails_with_EIO_after_the_read_timeout()
     {
         await using (var writer = await _harness.OpenAsync())

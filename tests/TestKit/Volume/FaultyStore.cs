@@ -25,6 +25,10 @@ public sealed class FaultyStore(IObjectStore inner) : IObjectStore
     /// away mid-request.</summary>
     public string? LoseAnswerOfNextPutTo { get; set; }
 
+    /// <summary>When set, the next conditional PUT to a key under this prefix does not land and is answered as a lost
+    /// race, as RadosGW's 500 to a conditional PUT is reported (s3-servers.md, quirk 4).</summary>
+    public string? RefuseNextConditionalPutUnder { get; set; }
+
     public string Location => inner.Location;
 
     public Task<ObjectContent> GetAsync(string key, ByteRange? range, CancellationToken cancellationToken) => Gate(key, () => inner.GetAsync(key, range, cancellationToken));
@@ -37,6 +41,12 @@ public sealed class FaultyStore(IObjectStore inner) : IObjectStore
         {
             await Crashed.CancelAsync();
             throw new OperationCanceledException("crash injected at a chunk upload", Crashed.Token);
+        }
+
+        if (condition != PutCondition.None && RefuseNextConditionalPutUnder is { } prefix && key.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            RefuseNextConditionalPutUnder = null;
+            throw new ObjectStoreException(ObjectStoreErrorKind.PreconditionFailed, "PUT", key, "injected: HTTP 500 to a conditional PUT") { ErrorCode = "UnknownError" };
         }
 
         var etag = await Gate(key, () => inner.PutAsync(key, content, condition, cancellationToken));
