@@ -70,39 +70,4 @@ public sealed class RetryingObjectStoreTests : IDisposable
     {
         public override double NextDouble() => 1.0;
     }
-
-    /// <summary>Fails the first <c>failures</c> calls with the given kind, then delegates.</summary>
-    private sealed class FlakyStore(IObjectStore inner, int failures, ObjectStoreErrorKind kind) : IObjectStore
-    {
-        public int Calls { get; private set; }
-
-        public string Location => inner.Location;
-
-        public Task<ObjectContent> GetAsync(string key, ByteRange? range, CancellationToken ct) => Maybe(() => inner.GetAsync(key, range, ct));
-
-        public Task<ObjectInfo> HeadAsync(string key, CancellationToken ct) => Maybe(() => inner.HeadAsync(key, ct));
-
-        public Task<string> PutAsync(string key, ReadOnlyMemory<byte> content, PutCondition condition, CancellationToken ct) =>
-            Maybe(() => inner.PutAsync(key, content, condition, ct));
-
-        public Task DeleteAsync(string key, CancellationToken ct) => Maybe(async () =>
-        {
-            await inner.DeleteAsync(key, ct);
-            return 0;
-        });
-
-        public Task<IReadOnlyList<DeleteFailure>> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken ct) => Maybe(() => inner.DeleteManyAsync(keys, ct));
-
-        public Task<ListPage> ListPageAsync(string prefix, string? token, int max, CancellationToken ct) => Maybe(() => inner.ListPageAsync(prefix, token, max, ct));
-
-        public void Dispose() => inner.Dispose();
-
-        private Task<T> Maybe<T>(Func<Task<T>> call)
-        {
-            Calls++;
-            return Calls <= failures
-                ? Task.FromException<T>(new ObjectStoreException(kind, "TEST", "k", "injected"))
-                : call();
-        }
-    }
 }

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using S3Block.ObjectStore;
+using S3Block.TestKit;
 using S3Block.Ublk.Cli;
 using S3Block.Ublk.Daemon;
 using S3Block.Ublk.Metrics;
@@ -58,9 +59,9 @@ public sealed partial class DaemonStoreMeteringTests : IDisposable
         var options = new StoreOptions { Kind = "local" };
         options.Local.Path = Path.Combine(_folder, "store");
         var fast = new RetryPolicy(4, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(5));
-        FailingFirst? flaky = null;
+        FlakyStore? flaky = null;
 
-        using (var store = new DaemonStoreFactory(options, metrics).Create(fast, bare => flaky = new FailingFirst(bare, failures: 2)))
+        using (var store = new DaemonStoreFactory(options, metrics).Create(fast, bare => flaky = new FlakyStore(bare, failures: 2)))
         {
             await store.PutAsync("k", new byte[4096], PutCondition.None, Ct);
             await store.GetAsync("k", null, Ct);
@@ -119,31 +120,5 @@ public sealed partial class DaemonStoreMeteringTests : IDisposable
         public List<string> Seen { get; } = [];
 
         public void Dispose() => _listener.Dispose();
-    }
-
-    /// <summary>Fails the first <c>failures</c> calls with a transient error, then delegates.</summary>
-    private sealed class FailingFirst(IObjectStore inner, int failures) : IObjectStore
-    {
-        public int Calls { get; private set; }
-
-        public string Location => inner.Location;
-
-        public Task<ObjectContent> GetAsync(string key, ByteRange? range, CancellationToken ct) => Maybe(() => inner.GetAsync(key, range, ct));
-
-        public Task<ObjectInfo> HeadAsync(string key, CancellationToken ct) => Maybe(() => inner.HeadAsync(key, ct));
-
-        public Task<string> PutAsync(string key, ReadOnlyMemory<byte> content, PutCondition condition, CancellationToken ct) =>
-            Maybe(() => inner.PutAsync(key, content, condition, ct));
-
-        public Task DeleteAsync(string key, CancellationToken ct) => inner.DeleteAsync(key, ct);
-
-        public Task<IReadOnlyList<DeleteFailure>> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken ct) => inner.DeleteManyAsync(keys, ct);
-
-        public Task<ListPage> ListPageAsync(string prefix, string? token, int max, CancellationToken ct) => inner.ListPageAsync(prefix, token, max, ct);
-
-        public void Dispose() => inner.Dispose();
-
-        private Task<T> Maybe<T>(Func<Task<T>> call) =>
-            ++Calls <= failures ? Task.FromException<T>(new ObjectStoreException(ObjectStoreErrorKind.Transient, "PUT", "k", "injected")) : call();
     }
 }
