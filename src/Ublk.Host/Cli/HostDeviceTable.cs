@@ -33,9 +33,9 @@ internal static class HostDeviceTable
                              $"{PidLabel(k.ServerPid, device.ServerRunning),-14} {device.Volume ?? "-",-24} {mounted}");
         }
 
-        if (!scan.KernelStateKnown)
+        if (scan.KernelStateUnknownBecause is { } reason)
         {
-            output.WriteLine($"(state, queues and pid need root: {UblkConstants.ControlDevicePath} could not be opened)");
+            output.WriteLine($"(state, queues and pid unknown: {reason})");
         }
     }
 

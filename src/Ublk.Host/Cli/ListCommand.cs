@@ -15,7 +15,7 @@ internal static class ListCommand
             List the volumes in the configured store (size, chunk size, the newest commit and the lease holder) and
             the ublk devices on this host: state as the driver reports it (live, quiesced after a crash, dead), size,
             queues, the serving pid, the volume whose daemon record names it (Daemon:StateDirectory) and whether it
-            is mounted. Without the ublk_drv module the devices part is one line; state and pid need root.
+            is mounted. Without the ublk_drv module the devices part is one line; state, queues and pid need root and io_uring.
 
             Examples:
               s3block list

@@ -17,10 +17,10 @@ internal static class HostDevices
             return HostDeviceScan.NoDriver;
         }
 
-        var kernel = UblkDevice.QueryExisting();
+        var kernel = UblkDevice.QueryExisting(out var controlProblem);
         var mounts = BlockDevices.Mounts();
         var devices = Join(kernel, DeviceRecord.ReadAll(stateDirectory), mounts, UblkDevice.IsProcessRunning);
-        return new HostDeviceScan(true, devices, KernelStateKnown: kernel.All(d => d.State is not null));
+        return new HostDeviceScan(true, devices, controlProblem);
     }
 
     /// <summary>The pure part of <see cref="Scan"/>.</summary>

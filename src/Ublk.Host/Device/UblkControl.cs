@@ -60,10 +60,12 @@ internal sealed unsafe class UblkControl : IDisposable
         {
             ring = IoUringRing.Create(RingEntries, IoUringSetupFlags.Sqe128);
         }
-        catch (ErrnoException e) when (e.Errno == Errno.EPERM)
+        catch (ErrnoException e) when (e.Errno is Errno.EPERM or Errno.ENOSYS)
         {
             fd!.Dispose();
-            throw new UblkDeviceException("io_uring is disabled for this process (sysctl kernel.io_uring_disabled); ublk needs it", e);
+            throw new UblkDeviceException(e.Errno == Errno.ENOSYS
+                ? "this kernel has no io_uring (CONFIG_IO_URING); ublk needs it"
+                : "io_uring is disabled for this process (sysctl kernel.io_uring_disabled); ublk needs it", e);
         }
         catch
         {

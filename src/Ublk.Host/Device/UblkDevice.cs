@@ -62,19 +62,22 @@ internal sealed class UblkDevice : IDisposable
     public static IReadOnlyList<int> ListDeviceIds() => UblkControl.ListDeviceIds();
 
     /// <summary>
-    /// GET_DEV_INFO and GET_PARAMS for every device that exists now (any owner). Without access to the control device
-    /// (not root) only the ids and the sysfs size are known. Throws when the driver is not loaded.
+    /// GET_DEV_INFO and GET_PARAMS for every device that exists now (any owner). When the control device cannot be
+    /// used (not root, or io_uring disabled) only the ids and the sysfs size are known, and
+    /// <paramref name="controlProblem"/> says why. Throws when the driver is not loaded.
     /// </summary>
-    public static IReadOnlyList<UblkDeviceStatus> QueryExisting()
+    public static IReadOnlyList<UblkDeviceStatus> QueryExisting(out string? controlProblem)
     {
         UblkControl? control = null;
+        controlProblem = null;
         try
         {
             control = UblkControl.Open();
         }
-        catch (UblkDeviceException) when (File.Exists(UblkConstants.ControlDevicePath))
+        catch (UblkDeviceException e) when (File.Exists(UblkConstants.ControlDevicePath))
         {
-            // Present but not openable: permission. The ids and sizes in sysfs are still worth showing.
+            // Present but not usable. The ids and sizes in sysfs are still worth showing.
+            controlProblem = e.Message;
         }
 
         using (control)

@@ -42,14 +42,15 @@ public sealed class HostDeviceTableTests
     }
 
     [Fact]
-    public void WithoutRootTheKernelStateIsMarkedUnknownAndExplained()
+    public void WithoutTheControlDeviceTheKernelStateIsMarkedUnknownAndExplained()
     {
-        var scan = new HostDeviceScan(true, [new(new UblkDeviceStatus(4, null, null, null, null, 1L << 30), false, "vol1", [])], KernelStateKnown: false);
+        var scan = new HostDeviceScan(true, [new(new UblkDeviceStatus(4, null, null, null, null, 1L << 30), false, "vol1", [])],
+            "permission denied opening /dev/ublk-control: the ublk server must run as root (CAP_SYS_ADMIN)");
 
         var lines = Lines(scan);
 
         Assert.Equal(["4", "/dev/ublkb4", "?", "1GiB", "?", "?", "vol1", "no"], Words(lines[2]));
-        Assert.Equal("(state, queues and pid need root: /dev/ublk-control could not be opened)", lines[3]);
+        Assert.Equal("(state, queues and pid unknown: permission denied opening /dev/ublk-control: the ublk server must run as root (CAP_SYS_ADMIN))", lines[3]);
     }
 
     private static string[] Lines(HostDeviceScan scan)
