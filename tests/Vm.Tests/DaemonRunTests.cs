@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace S3Block.Tests.Vm;
 
 /// <summary>
@@ -12,101 +10,103 @@ public sealed class DaemonRunTests(DaemonRun run) : IClassFixture<DaemonRun>
     [Fact]
     public void Create_then_run_serves_the_volume_on_a_ublk_device()
     {
-        Assert.Contains("created volume vol1: 1GiB", run["create"], StringComparison.Ordinal);
-        Assert.Matches(@"^ready: serving volume vol1 on /dev/ublkb\d+ \(created", run["run1"]);
+        GuestAssert.Contains("created volume vol1: 1GiB", run["create"]);
+        GuestAssert.Matches(@"^ready: serving volume vol1 on /dev/ublkb\d+ \(created", run["run1"]);
     }
 
     [Fact]
     public void A_clean_stop_uploads_everything_and_deletes_the_device()
     {
         var section = run["stop1"];
-        Assert.Contains("rc=0", section, StringComparison.Ordinal);
-        Assert.Contains("stopped: volume vol1 is in S3", section, StringComparison.Ordinal);
-        Assert.Contains("devices left=0", section, StringComparison.Ordinal);
-        Assert.Matches(@"chunk objects=[1-9]\d*", section);
+        GuestAssert.Contains("rc=0", section);
+        GuestAssert.Contains("stopped: volume vol1 is in S3", section);
+        GuestAssert.Contains("devices left=0", section);
+        GuestAssert.Matches(@"chunk objects=[1-9]\d*", section);
     }
 
     [Fact]
     public void Files_written_before_a_stop_read_back_after_a_new_start()
     {
-        Assert.Contains("files=30", run["run1"], StringComparison.Ordinal);
-        Assert.Contains("tree same", run["run2"], StringComparison.Ordinal);
+        GuestAssert.Contains("files=30", run["run1"]);
+        GuestAssert.Contains("tree same", run["run2"]);
     }
 
     [Fact]
     public void Kill_9_under_a_mounted_filesystem_is_recovered_without_losing_fsynced_files()
     {
         var section = run["crash"];
-        Assert.Contains("disk kept", section, StringComparison.Ordinal);
-        Assert.Matches(@"ready: serving volume vol1 on /dev/ublkb\d+ \(recovered", section);
-        Assert.Contains("fsynced files same", section, StringComparison.Ordinal);
-        Assert.Contains("fsck rc=0", section, StringComparison.Ordinal);
+        GuestAssert.Contains("disk kept", section);
+        GuestAssert.Matches(@"ready: serving volume vol1 on /dev/ublkb\d+ \(recovered", section);
+        GuestAssert.Contains("fsynced files same", section);
+        GuestAssert.Contains("fsck rc=0", section);
     }
 
     [Fact]
     public void Status_shows_what_is_not_in_S3_and_flush_uploads_it_with_progress()
     {
         var section = run["status-flush"];
-        Assert.Matches(@"volume:\s+vol1 \(1GiB, chunks of 1MiB\)", section);
-        Assert.Matches(@"lease:\s+held by \S+ pid \d+, epoch \d+", section);
-        Assert.Matches(@"device:\s+/dev/ublkb\d+", section);
-        Assert.Matches(@"not in S3:\s+8MiB, oldest \d+\.\d s", section);
-        Assert.Contains("status rc=0", section, StringComparison.Ordinal);
-        Assert.Contains("flushed: everything written to vol1 before this command is in S3", section, StringComparison.Ordinal);
-        Assert.Contains("flush rc=0", section, StringComparison.Ordinal);
-        Assert.Matches(@"not in S3:\s+0, oldest 0\.0 s", section);
-        Assert.DoesNotContain("SecretKey", section, StringComparison.Ordinal);
+        GuestAssert.Matches(@"volume:\s+vol1 \(1GiB, chunks of 1MiB\)", section);
+        GuestAssert.Matches(@"lease:\s+held by \S+ pid \d+, epoch \d+", section);
+        GuestAssert.Matches(@"device:\s+/dev/ublkb\d+", section);
+        GuestAssert.Matches(@"not in S3:\s+8MiB, oldest \d+\.\d s", section);
+        GuestAssert.Contains("status rc=0", section);
+        GuestAssert.Contains("flushed: everything written to vol1 before this command is in S3", section);
+        GuestAssert.Contains("flush rc=0", section);
+        GuestAssert.Matches(@"not in S3:\s+0, oldest 0\.0 s", section);
+        GuestAssert.DoesNotContain("SecretKey", section);
     }
 
     [Fact]
     public void List_shows_the_volume_in_the_store_and_the_devices_on_this_host()
     {
         var section = run["status-flush"];
-        Assert.Contains("list rc=0", section, StringComparison.Ordinal);
-        Assert.Matches(@"(?m)^vol1\s+1GiB\s+1MiB\s+\d+ .* pid \d+, epoch \d+", section);
-        Assert.Matches(@"devices on this host: \d+", section);
+        GuestAssert.Contains("list rc=0", section);
+        GuestAssert.Matches(@"(?m)^vol1\s+1GiB\s+1MiB\s+\d+ .* pid \d+, epoch \d+", section);
+        GuestAssert.Matches(@"devices on this host: \d+", section);
         // The live device this section's daemon serves, and the one the kill -9 in lost-local left quiesced, whose
         // device record went with the local state.
-        Assert.True(Regex.IsMatch(section, @"(?m)^\d+\s+/dev/ublkb\d+\s+live\s+1GiB\s+\d+x\d+\s+\d+\s+vol1\s+no\b"), section);
-        Assert.True(Regex.IsMatch(section, @"(?m)^\d+\s+/dev/ublkb\d+\s+quiesced\s+1GiB\s+\d+x\d+\s+\d+ \(exited\)\s+-\s+no\b"), section);
+        GuestAssert.Matches(@"(?m)^\d+\s+/dev/ublkb\d+\s+live\s+1GiB\s+\d+x\d+\s+\d+\s+vol1\s+no\b", section);
+        GuestAssert.Matches(@"(?m)^\d+\s+/dev/ublkb\d+\s+quiesced\s+1GiB\s+\d+x\d+\s+\d+ \(exited\)\s+-\s+no\b", section);
+        GuestAssert.Contains("list without io_uring rc=0", section);
+        GuestAssert.Contains("(state, queues and pid unknown: io_uring is disabled for this process (sysctl kernel.io_uring_disabled)", section);
     }
 
     [Fact]
     public void Sigterm_with_a_mounted_filesystem_leaves_the_device_for_recovery_without_io_errors()
     {
         var section = run["sigterm-mounted"];
-        Assert.Contains("rc=0", section, StringComparison.Ordinal);
-        Assert.Contains("is still mounted at /tmp/mnt", section, StringComparison.Ordinal);
-        Assert.Contains("device kept", section, StringComparison.Ordinal);
-        Assert.Matches(@"ready: serving volume vol1 on /dev/ublkb\d+ \(recovered", section);
-        Assert.Contains("before sigterm", section, StringComparison.Ordinal);
-        Assert.Contains("fs writable", section, StringComparison.Ordinal);
-        Assert.Contains("fsck rc=0", section, StringComparison.Ordinal);
-        Assert.Contains("stop rc=0", section, StringComparison.Ordinal);
+        GuestAssert.Contains("rc=0", section);
+        GuestAssert.Contains("is still mounted at /tmp/mnt", section);
+        GuestAssert.Contains("device kept", section);
+        GuestAssert.Matches(@"ready: serving volume vol1 on /dev/ublkb\d+ \(recovered", section);
+        GuestAssert.Contains("before sigterm", section);
+        GuestAssert.Contains("fs writable", section);
+        GuestAssert.Contains("fsck rc=0", section);
+        GuestAssert.Contains("stop rc=0", section);
     }
 
     [Fact]
     public void Recover_reattaches_a_crashed_daemons_device_and_delete_removes_leftover_devices()
     {
         var section = run["recover-delete"];
-        Assert.Contains("recover without device rc=1", section, StringComparison.Ordinal);
-        Assert.Contains("s3block: volume vol1 has no device on this host to recover", section, StringComparison.Ordinal);
-        Assert.Matches(@"ready: serving volume vol1 on /dev/ublkb\d+ \(recovered", section);
-        Assert.Contains("delete rc=0", section, StringComparison.Ordinal);
-        Assert.DoesNotContain("delete rc=1", section, StringComparison.Ordinal);
-        Assert.Contains("devices left=0", section, StringComparison.Ordinal);
-        Assert.Contains("s3block: there is no ublk device 42", section, StringComparison.Ordinal);
-        Assert.Contains("delete missing rc=1", section, StringComparison.Ordinal);
+        GuestAssert.Contains("recover without device rc=1", section);
+        GuestAssert.Contains("s3block: volume vol1 has no device on this host to recover", section);
+        GuestAssert.Matches(@"ready: serving volume vol1 on /dev/ublkb\d+ \(recovered", section);
+        GuestAssert.Contains("delete rc=0", section);
+        GuestAssert.DoesNotContain("delete rc=1", section);
+        GuestAssert.Contains("devices left=0", section);
+        GuestAssert.Contains("s3block: there is no ublk device 42", section);
+        GuestAssert.Contains("delete missing rc=1", section);
     }
 
     [Fact]
     public void After_losing_all_local_state_the_volume_from_the_store_alone_is_a_clean_filesystem()
     {
         var section = run["lost-local"];
-        Assert.Contains("local state deleted", section, StringComparison.Ordinal);
-        Assert.Matches(@"ready: serving volume vol1 on /dev/ublkb\d+ \(created", section);
-        Assert.Contains("fsck rc=0", section, StringComparison.Ordinal);
-        Assert.Contains("tree same", section, StringComparison.Ordinal);
+        GuestAssert.Contains("local state deleted", section);
+        GuestAssert.Matches(@"ready: serving volume vol1 on /dev/ublkb\d+ \(created", section);
+        GuestAssert.Contains("fsck rc=0", section);
+        GuestAssert.Contains("tree same", section);
     }
 }
 
@@ -126,10 +126,7 @@ public sealed class DaemonRun : GuestScriptRun
         "$S3" create vol1 --size 1GiB --chunk-size 1MiB; echo "rc=$?"
 
         section run1
-        "$S3" run vol1 $RUN_OPTS >/tmp/r1.out 2>/tmp/r1.err &
-        R=$!
-        wait_ready /tmp/r1.out /tmp/r1.err
-        DEV=$(device_of /tmp/r1.out)
+        start_daemon r1 run vol1 $RUN_OPTS
         make_tree /tmp/tree
         sums /tmp/tree >/tmp/tree.md5; echo "files=$(wc -l </tmp/tree.md5)"
         mkfs.ext4 -q -F "$DEV" && mount "$DEV" /tmp/mnt && cp -a /tmp/tree/. /tmp/mnt/ && sync && umount /tmp/mnt && echo "written"
@@ -141,10 +138,7 @@ public sealed class DaemonRun : GuestScriptRun
         echo "chunk objects=$(find data/store -path '*chunks.d*' -type f | wc -l)"
 
         section run2
-        "$S3" run vol1 $RUN_OPTS >/tmp/r2.out 2>/tmp/r2.err &
-        R=$!
-        wait_ready /tmp/r2.out /tmp/r2.err
-        DEV=$(device_of /tmp/r2.out)
+        start_daemon r2 run vol1 $RUN_OPTS
         mount "$DEV" /tmp/mnt && sums /tmp/mnt | grep -v crash >/tmp/got.md5 && { cmp -s /tmp/tree.md5 /tmp/got.md5 && echo "tree same" || echo "tree differ"; }
 
         section crash
@@ -152,9 +146,7 @@ public sealed class DaemonRun : GuestScriptRun
         (cd /tmp/mnt && md5sum crash*) >/tmp/crash.md5
         kill -9 "$R"; wait "$R" 2>/dev/null
         sleep 1; [ -b "$DEV" ] && echo "disk kept"
-        "$S3" run vol1 $RUN_OPTS >/tmp/r3.out 2>/tmp/r3.err &
-        R=$!
-        wait_ready /tmp/r3.out /tmp/r3.err
+        start_daemon r3 run vol1 $RUN_OPTS
         (cd /tmp/mnt && md5sum crash*) >/tmp/crash2.md5
         cmp -s /tmp/crash.md5 /tmp/crash2.md5 && echo "fsynced files same" || echo "fsynced files differ"
         umount /tmp/mnt
@@ -162,48 +154,39 @@ public sealed class DaemonRun : GuestScriptRun
         kill -TERM "$R"; wait "$R"; echo "stop rc=$?"
 
         section lost-local
-        "$S3" run vol1 $RUN_OPTS >/tmp/r4.out 2>/tmp/r4.err &
-        R=$!
-        wait_ready /tmp/r4.out /tmp/r4.err >/dev/null
-        DEV=$(device_of /tmp/r4.out)
+        start_daemon r4 run vol1 $RUN_OPTS >/dev/null
         mount "$DEV" /tmp/mnt && for i in $(seq 1 10); do dd if=/dev/urandom of="/tmp/mnt/late$i" bs=128k count=4 conv=fsync status=none; done
         sync; umount /tmp/mnt
         kill -9 "$R"; wait "$R" 2>/dev/null
         rm -rf data/state/vol1 && echo "local state deleted"
-        "$S3" run vol1 $RUN_OPTS --force-takeover >/tmp/r5.out 2>/tmp/r5.err &
-        R=$!
-        wait_ready /tmp/r5.out /tmp/r5.err
-        DEV=$(device_of /tmp/r5.out)
+        start_daemon r5 run vol1 $RUN_OPTS --force-takeover
         fsck.ext4 -n -f "$DEV" >/tmp/fsck2.txt 2>&1; echo "fsck rc=$?"
         mount "$DEV" /tmp/mnt && sums /tmp/mnt | grep -v -e crash -e late >/tmp/got2.md5 && { cmp -s /tmp/tree.md5 /tmp/got2.md5 && echo "tree same" || echo "tree differ"; }
         umount /tmp/mnt
         kill -TERM "$R"; wait "$R"; echo "stop rc=$?"
 
         section status-flush
-        "$S3" run vol1 --set Volume:CommitInterval=01:00:00 >/tmp/s.out 2>/tmp/s.err &
-        R=$!
-        wait_ready /tmp/s.out /tmp/s.err >/dev/null
-        DEV=$(device_of /tmp/s.out)
+        start_daemon s run vol1 --set Volume:CommitInterval=01:00:00 >/dev/null
         dd if=/dev/urandom of="$DEV" bs=1M count=8 oflag=direct status=none
         "$S3" status vol1 2>&1; echo "status rc=$?"
         "$S3" list 2>&1; echo "list rc=$?"
+        # With io_uring disabled the driver cannot be asked; list still answers, from sysfs, and says why.
+        echo 2 >/proc/sys/kernel/io_uring_disabled
+        "$S3" list >/tmp/list-no-uring.txt 2>&1; echo "list without io_uring rc=$?"
+        echo 0 >/proc/sys/kernel/io_uring_disabled
+        grep -e '^(state' -e '^s3block:' -e 'Exception' /tmp/list-no-uring.txt
         "$S3" flush vol1 2>&1 | tail -1; echo "flush rc=${PIPESTATUS[0]}"
         "$S3" status vol1 2>&1 | grep 'not in S3'
         kill -TERM "$R"; wait "$R"; echo "stop rc=$?"
 
         section sigterm-mounted
-        "$S3" run vol1 $RUN_OPTS >/tmp/m1.out 2>/tmp/m1.err &
-        R=$!
-        wait_ready /tmp/m1.out /tmp/m1.err >/dev/null
-        DEV=$(device_of /tmp/m1.out)
+        start_daemon m1 run vol1 $RUN_OPTS >/dev/null
         # A filesystem of its own: the status-flush section wrote raw data over the start of the device.
         mkfs.ext4 -q -F "$DEV" && mount "$DEV" /tmp/mnt && echo "before sigterm" >/tmp/mnt/kept && sync
         kill -TERM "$R"; wait "$R"; echo "rc=$?"
         grep -h "still mounted" /tmp/m1.out /tmp/m1.err | head -1
         [ -b "$DEV" ] && echo "device kept"
-        "$S3" recover vol1 $RUN_OPTS >/tmp/m2.out 2>/tmp/m2.err &
-        R=$!
-        wait_ready /tmp/m2.out /tmp/m2.err
+        start_daemon m2 recover vol1 $RUN_OPTS
         cat /tmp/mnt/kept && echo "after recover" >/tmp/mnt/after && sync && echo "fs writable"
         umount /tmp/mnt
         fsck.ext4 -n -f "$DEV" >/dev/null 2>&1; echo "fsck rc=$?"
@@ -212,13 +195,9 @@ public sealed class DaemonRun : GuestScriptRun
         section recover-delete
         "$S3" recover vol1 $RUN_OPTS >/tmp/r6.out 2>&1; echo "recover without device rc=$?"
         grep -h '^s3block:' /tmp/r6.out
-        "$S3" run vol1 $RUN_OPTS >/tmp/r7.out 2>/tmp/r7.err &
-        R=$!
-        wait_ready /tmp/r7.out /tmp/r7.err >/dev/null
+        start_daemon r7 run vol1 $RUN_OPTS >/dev/null
         kill -9 "$R"; wait "$R" 2>/dev/null
-        "$S3" recover vol1 $RUN_OPTS >/tmp/r8.out 2>/tmp/r8.err &
-        R=$!
-        wait_ready /tmp/r8.out /tmp/r8.err
+        start_daemon r8 recover vol1 $RUN_OPTS
         kill -9 "$R"; wait "$R" 2>/dev/null
         for dev in /dev/ublkb*; do "$S3" delete "${dev#/dev/ublkb}"; echo "delete rc=$?"; done
         echo "devices left=$(ls /dev/ublkb* 2>/dev/null | wc -l)"

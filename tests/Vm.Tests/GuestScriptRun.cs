@@ -37,6 +37,7 @@ public abstract class GuestScriptRun : IAsyncLifetime
         } };
         Run = await GuestVm.RunAsync(Script, Timeout, options, TestContext.Current.CancellationToken);
         TestContext.Current.TestOutputHelper?.WriteLine(Run.Describe());
+        SaveLog();
         CheckOutput(Run.Output);
         _sections = GuestSections.Parse(Run.Output);
     }
@@ -45,6 +46,14 @@ public abstract class GuestScriptRun : IAsyncLifetime
     {
         GC.SuppressFinalize(this);
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Keeps the whole run (output and console) in <c>artifacts/vm-logs/FIXTURE.log</c> for a look after a failure.</summary>
+    private void SaveLog()
+    {
+        var folder = Path.Combine(GuestVm.RepoRoot, "artifacts", "vm-logs");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, GetType().Name + ".log"), Run.Describe());
     }
 
     /// <summary>A chance to turn a known failure into a clear message.</summary>

@@ -19,7 +19,7 @@ public sealed class UblkServeBackendTests(UblkServeBackendRun run) : IClassFixtu
     [Fact]
     public void Creates_a_disk_of_the_requested_size()
     {
-        Assert.Matches(@"^ready: /dev/ublkb0 \(id 0, 1073741824 bytes, pid \d+\)", run["create"]);
+        GuestAssert.Matches(@"^ready: /dev/ublkb0 \(id 0, 1073741824 bytes, pid \d+\)", run["create"]);
         Assert.Equal("1073741824", run["size"]);
     }
 
@@ -42,8 +42,8 @@ public sealed class UblkServeBackendTests(UblkServeBackendRun run) : IClassFixtu
     [Fact]
     public void A_taken_device_id_is_refused_clearly()
     {
-        Assert.Contains("ublk device id 0 is already taken (EEXIST)", run["duplicate"], StringComparison.Ordinal);
-        Assert.Contains("rc=1", run["duplicate"], StringComparison.Ordinal);
+        GuestAssert.Contains("ublk device id 0 is already taken (EEXIST)", run["duplicate"]);
+        GuestAssert.Contains("rc=1", run["duplicate"]);
     }
 
     [Fact]
@@ -52,8 +52,8 @@ public sealed class UblkServeBackendTests(UblkServeBackendRun run) : IClassFixtu
     [Fact]
     public void Fio_crc32c_verify_passes_on_two_queues_at_depth_32()
     {
-        Assert.Contains("fio rc=0", run["fio-verify"], StringComparison.Ordinal);
-        Assert.DoesNotContain("bad magic", run["fio-verify"], StringComparison.Ordinal);
+        GuestAssert.Contains("fio rc=0", run["fio-verify"]);
+        GuestAssert.DoesNotContain("bad magic", run["fio-verify"]);
     }
 
     [Fact]
@@ -110,8 +110,8 @@ public sealed class UblkServeBackendTests(UblkServeBackendRun run) : IClassFixtu
     [Fact]
     public void Kill_9_keeps_the_disk_and_recover_reattaches_it()
     {
-        Assert.Contains("disk kept", run["kill-9"], StringComparison.Ordinal);
-        Assert.Matches(@"^ready: /dev/ublkb0 \(id 0,", run["recover"]);
+        GuestAssert.Contains("disk kept", run["kill-9"]);
+        GuestAssert.Matches(@"^ready: /dev/ublkb0 \(id 0,", run["recover"]);
         Assert.Equal("same", run["recovered-io"]);
     }
 
@@ -131,7 +131,7 @@ public sealed class UblkServeBackendTests(UblkServeBackendRun run) : IClassFixtu
     [Fact]
     public void Sigterm_stops_and_deletes_the_device()
     {
-        Assert.Contains("rc=0", run["sigterm"], StringComparison.Ordinal);
+        GuestAssert.Contains("rc=0", run["sigterm"]);
         Assert.Equal("/dev/ublk-control", run["after"]);
     }
 
@@ -141,21 +141,21 @@ public sealed class UblkServeBackendTests(UblkServeBackendRun run) : IClassFixtu
         // fio writes with checksums while the daemon is SIGKILLed; I/O waits (USER_RECOVERY), the new daemon gets
         // the in-flight requests again (REISSUE), and fio's verify pass must find every block intact.
         string section = run["crash-under-io"];
-        Assert.Contains("fio still running: yes", section, StringComparison.Ordinal);
-        Assert.Contains("recovered", section, StringComparison.Ordinal);
-        Assert.Contains("fio rc=0", section, StringComparison.Ordinal);
-        Assert.Contains("err= 0", section, StringComparison.Ordinal);
-        Assert.Contains("daemon rc=0", section, StringComparison.Ordinal);
+        GuestAssert.Contains("fio still running: yes", section);
+        GuestAssert.Contains("recovered", section);
+        GuestAssert.Contains("fio rc=0", section);
+        GuestAssert.Contains("err= 0", section);
+        GuestAssert.Contains("daemon rc=0", section);
     }
 
     [Fact]
     public void Ext4_and_xfs_keep_a_tree_of_files_across_remount_and_daemon_restart()
     {
         string section = run["filesystems"];
-        Assert.Contains("files=30", section, StringComparison.Ordinal);
-        Assert.Contains("ext4 remount same", section, StringComparison.Ordinal);
-        Assert.Contains("xfs remount same", section, StringComparison.Ordinal);
-        Assert.Contains("xfs after daemon restart same", section, StringComparison.Ordinal);
+        GuestAssert.Contains("files=30", section);
+        GuestAssert.Contains("ext4 remount same", section);
+        GuestAssert.Contains("xfs remount same", section);
+        GuestAssert.Contains("xfs after daemon restart same", section);
     }
 
     [Fact]

@@ -10,6 +10,16 @@ wait_ready() { # OUT ERR
   echo "never ready"; cat "$1" "$2"; return 1
 }
 
+# Starts `$S3 ARGS...` (S3: the s3block binary) in the background with its output in /tmp/NAME.out and
+# /tmp/NAME.err, waits until it is ready and prints the ready line. Sets R (its pid) and DEV (its device).
+start_daemon() { # NAME ARGS...
+  local name=$1; shift
+  "$S3" "$@" >"/tmp/$name.out" 2>"/tmp/$name.err" &
+  R=$!
+  wait_ready "/tmp/$name.out" "/tmp/$name.err" || return 1
+  DEV=$(device_of "/tmp/$name.out")
+}
+
 # The /dev/ublkbN that the daemon whose output is in OUT serves.
 device_of() { sed -n 's/^ready: serving volume [^ ]* on \(\/dev\/ublkb[0-9]*\).*/\1/p' "$1"; }
 
