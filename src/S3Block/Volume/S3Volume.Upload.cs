@@ -165,9 +165,10 @@ public sealed partial class S3Volume
     /// means another writer owns the volume now, unless the lost race is our own earlier try whose answer got lost.
     /// </summary>
     /// <remarks>
-    /// A "lost race" is checked by reading the key back. Absent, nobody won: RadosGW answers 500 to conditional PUTs
-    /// that did not land (while it starts, or is going away), and the store reports those as lost races because real
-    /// losers get them too (s3-servers.md, quirk 4). That is a failure to retry, not a takeover.
+    /// A "lost race" is checked by reading the key back. Absent, nobody won: the store reports every 500 to a
+    /// conditional PUT as a lost race because RadosGW's real losers get one (s3-servers.md, quirk 4), but a 500 can
+    /// also be a plain failure. That is retried, as long as the lease is still ours: a writer paused while a new owner
+    /// moved on (and deleted old commit records) must not fill in a number it finds free.
     /// </remarks>
     private async Task PublishAsync(string key, CommitRecord record, CancellationToken cancellationToken)
     {
@@ -185,6 +186,11 @@ public sealed partial class S3Volume
                 var existing = await TryGetForPublishAsync(key, cancellationToken);
                 if (existing is null)
                 {
+                    if (!await RetryAsync("GET", _lease.IsStillOursAsync, DateTimeOffset.MaxValue, retryPermanent: true, cancellationToken))
+                    {
+                        throw new VolumeFencedException($"lost the lease of volume '{_keys.Name}' while publishing {key}", e);
+                    }
+
                     Interlocked.Increment(ref _storeRetries);
                     VolumeLog.StoreRetry(_logger, "PUT", attempt, $"{e.Message}, but {key} does not exist");
                     await Task.Delay(policy.DelayAfter(attempt, Random.Shared), _time, cancellationToken);

@@ -79,6 +79,14 @@ public sealed class VolumeLease
     public async Task ReleaseAsync(CancellationToken cancellationToken) =>
         await ReplaceAsync(Record with { ExpiresAtUnixMs = 0 }, cancellationToken);
 
+    /// <summary>Whether the lease in the store is still this holder's: same node, pid and epoch (any taker raises the
+    /// epoch), whether or not it has expired meanwhile.</summary>
+    public async Task<bool> IsStillOursAsync(CancellationToken cancellationToken)
+    {
+        var current = await _store.TryGetAsync(_keys.Lease, cancellationToken);
+        return current is not null && IsOurs(Parse(current.Data));
+    }
+
     /// <summary>Reads the lease without taking it (for status).</summary>
     public static async Task<LeaseRecord?> ReadAsync(IObjectStore store, VolumeKeys keys, CancellationToken cancellationToken)
     {

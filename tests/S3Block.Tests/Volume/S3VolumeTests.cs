@@ -224,6 +224,24 @@ public sealed class S3VolumeTests : IDisposable
     }
 
     [Fact]
+    public async Task A_writer_that_lost_the_lease_does_not_fill_in_a_commit_number_it_finds_free()
+    {
+        var keys = new VolumeKeys("vol");
+        var old = await _harness.OpenAsync();
+        await old.WriteAsync(0, Pattern(4096, 1), WriteFlags.None, Ct);
+        var commitsBefore = await _harness.Store.ListAllAsync(keys.CommitsPrefix, Ct).CountAsync(Ct);
+        // Another node takes the lease; the old writer's commit PUT then fails without landing.
+        await VolumeLease.AcquireAsync(_harness.Store, keys, Guid.NewGuid(), TimeSpan.FromMinutes(1), 0, force: true, TimeProvider.System, Ct);
+        _harness.Store.RefuseNextConditionalPutUnder = keys.CommitsPrefix;
+
+        var fenced = await Assert.ThrowsAsync<VolumeFencedException>(() => old.CommitOnceAsync(Ct));
+
+        Assert.Contains("lost the lease of volume 'vol'", fenced.Message, StringComparison.Ordinal);
+        Assert.Equal(commitsBefore, await _harness.Store.ListAllAsync(keys.CommitsPrefix, Ct).CountAsync(Ct));
+        await old.CrashForTestsAsync();
+    }
+
+    [Fact]
     public async Task A_read_of_uploaded_data_during_an_outage_fails_with_EIO_after_the_read_timeout()
     {
         await using (var writer = await _harness.OpenAsync())
