@@ -168,6 +168,9 @@ public sealed class ChunkCache : IDisposable
         return (_memory?.Contains(key) ?? false) || _disk.Contains(ChunkKey.From(key).Digest);
     }
 
+    /// <summary>Disk-tier entry files held open for ranged reads (for tests).</summary>
+    internal int OpenDiskFiles => _disk.OpenFileCount;
+
     /// <summary>A snapshot of the counters and gauges, e.g. for Prometheus.</summary>
     public ChunkCacheStatistics GetStatistics()
     {

@@ -13,7 +13,8 @@ namespace S3Block.Cache.Chunks;
 /// entry, the unlink that evicts one), never for data I/O and never across an await.</para>
 /// <para><b>Why reads need no lock.</b> A reader looks the entry up, then opens and reads its file without the lock.
 /// If eviction unlinks the file before the open, the open fails and the read is a miss; if after, Linux keeps the
-/// unlinked file readable through the open handle, so the read completes with the right bytes. A file under an entry
+/// unlinked file readable through the open handle, so the read completes with the right bytes. The same holds for the
+/// handles <see cref="OpenFileCache"/> keeps open, which are closed when their entry leaves the index. A file under an entry
 /// name is never rewritten in place: a put of a key that is indexed or being written is a no-op (keys are
 /// immutable), so no rename can replace a file that a reader has looked up.</para>
 /// <para><b>Budget.</b> A put reserves its file size before writing, evicting least recently used entries to make
@@ -24,6 +25,9 @@ internal sealed partial class DiskTier : IDisposable
     /// <summary>Held with an exclusive lock while the tier is open (not an entry name, so never scanned or deleted).</summary>
     internal const string LockFileName = "chunk-cache.lock";
 
+    /// <summary>How many entry files stay open for fast ranged reads (see <see cref="OpenFileCache"/>).</summary>
+    internal const int MaxOpenFiles = 64;
+
     private readonly string _folder;
     private readonly long _budget;
     private readonly long _stampIntervalTicks;
@@ -33,6 +37,7 @@ internal sealed partial class DiskTier : IDisposable
     private readonly Dictionary<UInt128, DiskEntry> _entries = [];
     private readonly LinkedList<DiskEntry> _lru = new(); // First = least recently used.
     private readonly Dictionary<UInt128, Task> _writesInFlight = [];
+    private readonly OpenFileCache _openFiles = new(MaxOpenFiles);
     private long _bytes;    // file bytes of indexed entries
     private long _reserved; // file bytes of puts being written
     private SafeFileHandle? _folderLock;
@@ -111,8 +116,15 @@ internal sealed partial class DiskTier : IDisposable
         }
     }
 
-    /// <summary>Releases the folder lock. The files stay for the next <see cref="Open"/>.</summary>
-    public void Dispose() => _folderLock?.Dispose();
+    /// <summary>Entry files open for reading now (for tests).</summary>
+    internal int OpenFileCount => _openFiles.Count;
+
+    /// <summary>Closes the open entry files and releases the folder lock. The files stay for the next <see cref="Open"/>.</summary>
+    public void Dispose()
+    {
+        _openFiles.Dispose();
+        _folderLock?.Dispose();
+    }
 
     private string EntryPath(UInt128 digest) => ChunkFileName.EntryPath(_folder, digest);
 
@@ -129,6 +141,7 @@ internal sealed partial class DiskTier : IDisposable
         _entries.Remove(entry.Digest);
         _lru.Remove(entry.Node);
         _bytes -= entry.FileLength;
+        _openFiles.Close(entry); // else the deleted file's space stays in use
     }
 
     private void MoveToMostRecentLocked(DiskEntry entry)

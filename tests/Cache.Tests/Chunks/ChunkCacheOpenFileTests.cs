@@ -1,0 +1,116 @@
+using S3Block.Cache.Chunks;
+using static S3Block.Tests.Chunks.ChunkCacheTestKit;
+
+namespace S3Block.Tests.Chunks;
+
+/// <summary>The disk tier keeps recently read entry files open (<see cref="OpenFileCache"/>): bounded, and closed when
+/// their entry goes, so a deleted file's space is given back and damage found later still drops the entry.</summary>
+public sealed class ChunkCacheOpenFileTests
+{
+    [Fact]
+    public async Task Ranged_reads_keep_the_file_open_and_removing_the_entry_closes_it()
+    {
+        using var folder = new ChunkTestFolder();
+        using var cache = Open(folder.Path);
+        var key = Key(1);
+        var image = ImageFor(key);
+        await cache.PutAsync(key, image, Ct);
+        Assert.Equal(0, cache.OpenDiskFiles);
+
+        for (var i = 0; i < 3; i++)
+        {
+            var block = new byte[4096];
+            Assert.True(await cache.TryReadAsync(key, 4096L * (i + 1), block, Ct));
+            Assert.Equal(image.AsSpan(4096 * (i + 1), 4096).ToArray(), block);
+        }
+
+        Assert.Equal(1, cache.OpenDiskFiles);
+        Assert.True(cache.Remove(key));
+        Assert.Equal(0, cache.OpenDiskFiles);
+        Assert.False(await cache.TryReadAsync(key, 0, new byte[4096], Ct));
+    }
+
+    [Fact]
+    public async Task Eviction_closes_the_evicted_entrys_file()
+    {
+        using var folder = new ChunkTestFolder();
+        using var cache = Open(folder.Path, diskEntries: 2);
+        await cache.PutAsync(Key(1), ImageFor(Key(1)), Ct);
+        Assert.True(await cache.TryReadAsync(Key(1), 0, new byte[512], Ct));
+        Assert.Equal(1, cache.OpenDiskFiles);
+
+        await cache.PutAsync(Key(2), ImageFor(Key(2)), Ct);
+        await cache.PutAsync(Key(3), ImageFor(Key(3)), Ct); // evicts key 1, the least recently used
+
+        Assert.False(cache.Contains(Key(1)));
+        Assert.Equal(0, cache.OpenDiskFiles);
+    }
+
+    [Fact]
+    public async Task At_most_MaxOpenFiles_stay_open_and_every_read_is_still_right()
+    {
+        using var folder = new ChunkTestFolder();
+        var entries = DiskTier.MaxOpenFiles + 8;
+        using var cache = Open(folder.Path, diskEntries: entries);
+        for (var i = 0; i < entries; i++)
+        {
+            await cache.PutAsync(Key(i), ImageFor(Key(i)), Ct);
+        }
+
+        for (var round = 0; round < 2; round++)
+        {
+            for (var i = 0; i < entries; i++)
+            {
+                var block = new byte[4096];
+                Assert.True(await cache.TryReadAsync(Key(i), 8192, block, Ct));
+                Assert.Equal(ImageFor(Key(i)).AsSpan(8192, 4096).ToArray(), block);
+            }
+        }
+
+        Assert.Equal(DiskTier.MaxOpenFiles, cache.OpenDiskFiles);
+    }
+
+    [Fact]
+    public async Task A_file_truncated_while_open_is_a_miss_and_drops_the_entry()
+    {
+        using var folder = new ChunkTestFolder();
+        using var cache = Open(folder.Path);
+        var key = Key(1);
+        await cache.PutAsync(key, ImageFor(key), Ct);
+        Assert.True(await cache.TryReadAsync(key, 0, new byte[4096], Ct));
+        var file = Assert.Single(EntryFiles(folder.Path));
+
+        using (var stream = new FileStream(file, FileMode.Open, FileAccess.Write))
+        {
+            stream.SetLength(stream.Length - 4096); // the same inode the open handle reads
+        }
+
+        Assert.False(await cache.TryReadAsync(key, ImageSize - 4096, new byte[4096], Ct));
+        Assert.False(cache.Contains(key));
+        Assert.Equal(0, cache.OpenDiskFiles);
+        Assert.Equal(1, cache.GetStatistics().CorruptEntries);
+    }
+
+    [Fact]
+    public async Task A_whole_image_read_through_an_open_file_still_checks_the_crc()
+    {
+        using var folder = new ChunkTestFolder();
+        using var cache = Open(folder.Path);
+        var key = Key(1);
+        await cache.PutAsync(key, ImageFor(key), Ct);
+        Assert.True(await cache.TryReadAsync(key, 0, new byte[4096], Ct));
+        var file = Assert.Single(EntryFiles(folder.Path));
+
+        using (var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite))
+        {
+            stream.Position = stream.Length - 1;
+            var last = stream.ReadByte();
+            stream.Position = stream.Length - 1;
+            stream.WriteByte((byte)(last ^ 0x80)); // in place: the open handle sees it
+        }
+
+        Assert.False(await cache.TryReadAsync(key, 0, new byte[ImageSize], Ct));
+        Assert.False(cache.Contains(key));
+        Assert.Equal(0, cache.OpenDiskFiles);
+    }
+}
