@@ -141,6 +141,11 @@ public sealed partial class S3Volume
         var now = _time.GetUtcNow();
         lock (_lock)
         {
+            if (_fault is not null)
+            {
+                return; // A fenced writer's idea of what is garbage may be out of date.
+            }
+
             due = _garbage.Where(g => g.DeleteAfter <= now).ToList();
         }
 

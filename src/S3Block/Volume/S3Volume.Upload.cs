@@ -66,6 +66,11 @@ public sealed partial class S3Volume
         List<ChunkVersion> bases;
         lock (_lock)
         {
+            if (_fault is not null)
+            {
+                return false; // Fenced or broken: another writer may own the volume now, so publish nothing more.
+            }
+
             cutAt = _indexed.CompletedThrough;
             if (cutAt <= _committedSequence)
             {
@@ -100,6 +105,11 @@ public sealed partial class S3Volume
         if (BeforePublishForTests is { } hook)
         {
             await hook(commitNumber);
+        }
+
+        if (Volatile.Read(ref _fault) is { } fault)
+        {
+            throw new VolumeFencedException($"volume '{_keys.Name}' faulted while uploading commit {commitNumber}: {fault.Message}", fault);
         }
 
         await PublishAsync(_keys.Commit(commitNumber), record, cancellationToken);
@@ -186,14 +196,16 @@ public sealed partial class S3Volume
                 var existing = await TryGetForPublishAsync(key, cancellationToken);
                 if (existing is null)
                 {
+                    Interlocked.Increment(ref _storeRetries);
+                    VolumeLog.StoreRetry(_logger, "PUT", attempt, $"{e.Message}, but {key} does not exist");
+                    await Task.Delay(policy.DelayAfter(attempt, Random.Shared), _time, cancellationToken);
+
+                    // Checked last, right before the next PUT.
                     if (!await RetryAsync("GET", _lease.IsStillOursAsync, DateTimeOffset.MaxValue, retryPermanent: true, cancellationToken))
                     {
                         throw new VolumeFencedException($"lost the lease of volume '{_keys.Name}' while publishing {key}", e);
                     }
 
-                    Interlocked.Increment(ref _storeRetries);
-                    VolumeLog.StoreRetry(_logger, "PUT", attempt, $"{e.Message}, but {key} does not exist");
-                    await Task.Delay(policy.DelayAfter(attempt, Random.Shared), _time, cancellationToken);
                     continue;
                 }
 

@@ -242,6 +242,30 @@ public sealed class S3VolumeTests : IDisposable
     }
 
     [Fact]
+    public async Task Once_the_lease_loop_finds_a_takeover_the_writer_publishes_and_deletes_nothing()
+    {
+        var keys = new VolumeKeys("vol");
+        var options = VolumeHarness.ManualCommits;
+        options.LeaseTtl = TimeSpan.FromSeconds(3); // renewals every second
+        var old = await _harness.OpenAsync(options);
+        await old.WriteAsync(0, Pattern(4096, 1), WriteFlags.None, Ct);
+        var commitsBefore = await _harness.Store.ListAllAsync(keys.CommitsPrefix, Ct).CountAsync(Ct);
+
+        // A takeover that has not published its fence commit yet: the old writer's next number is still free.
+        await VolumeLease.AcquireAsync(_harness.Store, keys, Guid.NewGuid(), TimeSpan.FromMinutes(1), 0, force: true, TimeProvider.System, Ct);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (old.GetStatistics().Fault is null && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50, Ct);
+        }
+
+        Assert.Contains("lost the lease", old.GetStatistics().Fault, StringComparison.Ordinal);
+        Assert.False(await old.CommitOnceAsync(Ct));
+        Assert.Equal(commitsBefore, await _harness.Store.ListAllAsync(keys.CommitsPrefix, Ct).CountAsync(Ct));
+        await old.CrashForTestsAsync();
+    }
+
+    [Fact]
     public async Task A_read_of_uploaded_data_during_an_outage_fails_with_EIO_after_the_read_timeout()
     {
         await using (var writer = await _harness.OpenAsync())
