@@ -19,6 +19,7 @@ internal sealed class OpenFileCache(int capacity) : IDisposable
     private readonly Lock _lock = new();
     private readonly Dictionary<DiskEntry, LinkedListNode<OpenFile>> _files = [];
     private readonly LinkedList<OpenFile> _lru = new(); // First = least recently used.
+    private bool _disposed;
 
     public int Count
     {
@@ -51,12 +52,13 @@ internal sealed class OpenFileCache(int capacity) : IDisposable
     }
 
     /// <summary>Keeps <paramref name="file"/> open for its entry (taking ownership), closing the least recently used
-    /// handle when full. If the entry already has one, <paramref name="file"/> is closed instead.</summary>
+    /// handle when full. If the entry already has one, or the cache is disposed (a read that outlived it),
+    /// <paramref name="file"/> is closed instead.</summary>
     public void Add(OpenFile file)
     {
         lock (_lock)
         {
-            if (_files.ContainsKey(file.Entry))
+            if (_disposed || _files.ContainsKey(file.Entry))
             {
                 file.Handle.Dispose();
                 return;
@@ -87,6 +89,7 @@ internal sealed class OpenFileCache(int capacity) : IDisposable
     {
         lock (_lock)
         {
+            _disposed = true;
             while (_lru.First is { } node)
             {
                 RemoveLocked(node);
