@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace S3Block.Tests.Vm;
 
 /// <summary>The contract of tests/vm/run.sh as GuestVm uses it: arguments, exit codes, shares, timeouts, dotnet.</summary>
@@ -20,6 +22,20 @@ public sealed class GuestRunTests
         Assert.Equal(
             "[two words]\n['single']\n[$NOT_EXPANDED]\n[]\nit's \"quoted\" /root\n",
             run.Output);
+    }
+
+    [Fact]
+    public async Task A_kernel_that_crashes_while_booting_is_booted_again_once_then_reported()
+    {
+        // No such initramfs init: the kernel panics before the command starts, on both boots.
+        var run = await GuestVm.RunCommandAsync(
+            ["touch", "/run/s3block-vm/never"], TimeSpan.FromMinutes(3),
+            new GuestVmOptions { KernelArguments = "rdinit=/no-such-init" }, Ct);
+        Log(run.Describe());
+
+        Assert.Equal(GuestVmResult.VmFailedExitCode, run.ExitCode);
+        Assert.Single(Regex.Matches(run.HarnessLog, "crashed while booting, before the command started; booting again \\(once\\)"));
+        Assert.Contains("the VM stopped before the command finished", run.HarnessLog, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -28,6 +28,9 @@ public sealed record GuestVmOptions
     /// <summary>Copy the guest kernel log, taken after the command ended, to this host file (run.sh --dmesg).</summary>
     public string? DmesgFile { get; init; }
 
+    /// <summary>Extra kernel command line (run.sh --kernel-args).</summary>
+    public string? KernelArguments { get; init; }
+
     /// <summary>Also capture the boot console and timings in <see cref="GuestVmResult.HarnessLog"/> (run.sh --verbose).</summary>
     public bool Verbose { get; init; }
 
@@ -133,6 +136,11 @@ public static class GuestVm
             if (options.DmesgFile is { } dmesg)
             {
                 args.AddRange(["--dmesg", Path.GetFullPath(dmesg)]);
+            }
+
+            if (options.KernelArguments is { } kernelArguments)
+            {
+                args.AddRange(["--kernel-args", kernelArguments]);
             }
 
             if (options.Verbose)
