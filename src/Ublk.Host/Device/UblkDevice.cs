@@ -74,7 +74,7 @@ internal sealed class UblkDevice : IDisposable
         {
             control = UblkControl.Open();
         }
-        catch (UblkDeviceException e) when (File.Exists(UblkConstants.ControlDevicePath))
+        catch (Exception e) when (e is UblkDeviceException or ErrnoException && File.Exists(UblkConstants.ControlDevicePath))
         {
             // Present but not usable. The ids and sizes in sysfs are still worth showing.
             controlProblem = e.Message;
