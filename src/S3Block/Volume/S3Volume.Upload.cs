@@ -186,6 +186,7 @@ public sealed partial class S3Volume
         var policy = new RetryPolicy(int.MaxValue, TimeSpan.FromMilliseconds(100), _options.MaxRetryDelay);
         for (var attempt = 1; ; attempt++)
         {
+            await WaitForLiveLeaseAsync(key, cancellationToken);
             try
             {
                 await RetryAsync("PUT", ct => _store.PutAsync(key, body, PutCondition.CreateOnly, ct), DateTimeOffset.MaxValue, retryPermanent: true, cancellationToken);
@@ -217,6 +218,24 @@ public sealed partial class S3Volume
 
                 return;
             }
+        }
+    }
+
+    /// <summary>
+    /// Holds a publish while the lease, as this writer last renewed it, has run out by its own clock: the process was
+    /// paused or cut off from S3 for longer than the TTL, and another node may own the volume now. The lease loop's
+    /// next renewal either extends it or finds the takeover and faults the volume.
+    /// </summary>
+    private async Task WaitForLiveLeaseAsync(string key, CancellationToken cancellationToken)
+    {
+        while (_lease.Record.ExpiresAtUnixMs <= _time.GetUtcNow().ToUnixTimeMilliseconds())
+        {
+            if (Volatile.Read(ref _fault) is { } fault)
+            {
+                throw new VolumeFencedException($"volume '{_keys.Name}' faulted before {key} was published: {fault.Message}", fault);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken);
         }
     }
 

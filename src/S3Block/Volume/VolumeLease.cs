@@ -13,18 +13,23 @@ public sealed class VolumeLease
     private readonly VolumeKeys _keys;
     private readonly TimeProvider _time;
     private string _etag;
+    private volatile LeaseRecord _record;
 
     private VolumeLease(IObjectStore store, VolumeKeys keys, TimeProvider time, LeaseRecord record, string etag)
     {
         _store = store;
         _keys = keys;
         _time = time;
-        Record = record;
+        _record = record;
         _etag = etag;
     }
 
-    /// <summary>The lease as last written by this holder.</summary>
-    public LeaseRecord Record { get; private set; }
+    /// <summary>The lease as last written by this holder (renewed on the lease loop, read by the uploader).</summary>
+    public LeaseRecord Record
+    {
+        get => _record;
+        private set => _record = value;
+    }
 
     public long Epoch => Record.Epoch;
 

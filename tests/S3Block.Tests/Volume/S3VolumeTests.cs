@@ -266,6 +266,41 @@ public sealed class S3VolumeTests : IDisposable
     }
 
     [Fact]
+    public async Task A_writer_whose_lease_ran_out_while_paused_publishes_nothing_before_renewing_it()
+    {
+        var keys = new VolumeKeys("vol");
+        var options = VolumeHarness.ManualCommits;
+        options.LeaseTtl = TimeSpan.FromSeconds(3);
+        var clock = new JumpingClock();
+        var old = await S3Volume.OpenAsync(new S3Volume.OpenContext
+        {
+            Store = _harness.Store, VolumeName = "vol", JournalDirectory = _harness.JournalDirectory,
+            Options = options, Node = _harness.Node, Time = clock,
+        }, Ct);
+        await old.WriteAsync(0, Pattern(4096, 1), WriteFlags.None, Ct);
+        var commitsBefore = await _harness.Store.ListAllAsync(keys.CommitsPrefix, Ct).CountAsync(Ct);
+
+        // The process is paused for a minute; meanwhile another node takes the lease (its fence not yet published).
+        clock.Skip(TimeSpan.FromMinutes(1));
+        await VolumeLease.AcquireAsync(_harness.Store, keys, Guid.NewGuid(), TimeSpan.FromMinutes(1), 0, force: true, TimeProvider.System, Ct);
+
+        await Assert.ThrowsAsync<VolumeFencedException>(() => old.CommitOnceAsync(Ct));
+        Assert.Contains("lost the lease", old.GetStatistics().Fault, StringComparison.Ordinal);
+        Assert.Equal(commitsBefore, await _harness.Store.ListAllAsync(keys.CommitsPrefix, Ct).CountAsync(Ct));
+        await old.CrashForTestsAsync();
+    }
+
+    /// <summary>The system clock, plus whatever <see cref="Skip"/> added (a process that was paused).</summary>
+    private sealed class JumpingClock : TimeProvider
+    {
+        private long _offsetTicks;
+
+        public void Skip(TimeSpan time) => Interlocked.Add(ref _offsetTicks, time.Ticks);
+
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + TimeSpan.FromTicks(Interlocked.Read(ref _offsetTicks));
+    }
+
+    [Fact]
     public async Task A_read_of_uploaded_data_during_an_outage_fails_with_EIO_after_the_read_timeout()
     {
         await using (var writer = await _harness.OpenAsync())
