@@ -107,11 +107,6 @@ public sealed partial class S3Volume
             await hook(commitNumber);
         }
 
-        if (Volatile.Read(ref _fault) is { } fault)
-        {
-            throw new VolumeFencedException($"volume '{_keys.Name}' faulted while uploading commit {commitNumber}: {fault.Message}", fault);
-        }
-
         await PublishAsync(_keys.Commit(commitNumber), record, cancellationToken);
         Apply(record, cut);
         _journal.ReleaseThrough(cutAt);
@@ -186,7 +181,7 @@ public sealed partial class S3Volume
         var policy = new RetryPolicy(int.MaxValue, TimeSpan.FromMilliseconds(100), _options.MaxRetryDelay);
         for (var attempt = 1; ; attempt++)
         {
-            await WaitForLiveLeaseAsync(key, cancellationToken);
+            await WaitUntilMayPublishAsync(key, cancellationToken);
             try
             {
                 await RetryAsync("PUT", ct => _store.PutAsync(key, body, PutCondition.CreateOnly, ct), DateTimeOffset.MaxValue, retryPermanent: true, cancellationToken);
@@ -222,17 +217,23 @@ public sealed partial class S3Volume
     }
 
     /// <summary>
-    /// Holds a publish while the lease, as this writer last renewed it, has run out by its own clock: the process was
+    /// The gate before every PUT of a commit, checkpoint or fence. A faulted (fenced) volume publishes nothing more. A
+    /// publish waits while the lease, as this writer last renewed it, has run out by its own clock: the process was
     /// paused or cut off from S3 for longer than the TTL, and another node may own the volume now. The lease loop's
     /// next renewal either extends it or finds the takeover and faults the volume.
     /// </summary>
-    private async Task WaitForLiveLeaseAsync(string key, CancellationToken cancellationToken)
+    private async Task WaitUntilMayPublishAsync(string key, CancellationToken cancellationToken)
     {
-        while (_lease.Record.ExpiresAtUnixMs <= _time.GetUtcNow().ToUnixTimeMilliseconds())
+        while (true)
         {
             if (Volatile.Read(ref _fault) is { } fault)
             {
                 throw new VolumeFencedException($"volume '{_keys.Name}' faulted before {key} was published: {fault.Message}", fault);
+            }
+
+            if (_lease.Record.ExpiresAtUnixMs > _time.GetUtcNow().ToUnixTimeMilliseconds())
+            {
+                return;
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken);
