@@ -76,9 +76,7 @@ public sealed class ChunkCacheOpenFileTests
         using var folder = new ChunkTestFolder();
         using var cache = Open(folder.Path);
         var key = Key(1);
-        await cache.PutAsync(key, ImageFor(key), Ct);
-        Assert.True(await cache.TryReadAsync(key, 0, new byte[4096], Ct));
-        var file = Assert.Single(EntryFiles(folder.Path));
+        var file = await PutAndReadOnceAsync(cache, folder.Path, key);
 
         using (var stream = new FileStream(file, FileMode.Open, FileAccess.Write))
         {
@@ -97,9 +95,7 @@ public sealed class ChunkCacheOpenFileTests
         using var folder = new ChunkTestFolder();
         using var cache = Open(folder.Path);
         var key = Key(1);
-        await cache.PutAsync(key, ImageFor(key), Ct);
-        Assert.True(await cache.TryReadAsync(key, 0, new byte[4096], Ct));
-        var file = Assert.Single(EntryFiles(folder.Path));
+        var file = await PutAndReadOnceAsync(cache, folder.Path, key);
 
         using (var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite))
         {
@@ -112,5 +108,14 @@ public sealed class ChunkCacheOpenFileTests
         Assert.False(await cache.TryReadAsync(key, 0, new byte[ImageSize], Ct));
         Assert.False(cache.Contains(key));
         Assert.Equal(0, cache.OpenDiskFiles);
+    }
+
+    /// <summary>Puts <paramref name="key"/> and reads from it once, which leaves its file open; returns the file.</summary>
+    private static async Task<string> PutAndReadOnceAsync(ChunkCache cache, string folder, string key)
+    {
+        await cache.PutAsync(key, ImageFor(key), Ct);
+        Assert.True(await cache.TryReadAsync(key, 0, new byte[4096], Ct));
+        Assert.Equal(1, cache.OpenDiskFiles);
+        return Assert.Single(EntryFiles(folder));
     }
 }
