@@ -16,8 +16,7 @@ internal sealed class CommandContext(IConfiguration configuration, TextWriter ou
     public StoreOptions StoreOptions()
     {
         var options = OptionsBinder.Bind<StoreOptions>(Configuration, ObjectStore.StoreOptions.Section);
-        var problem = options.Validate().FirstOrDefault();
-        return problem is null ? options : throw new ConfigurationProblemException(problem);
+        return Valid(options, options.Validate());
     }
 
     /// <summary>The daemon options for <paramref name="volume"/> (the command's argument; null keeps
@@ -26,7 +25,10 @@ internal sealed class CommandContext(IConfiguration configuration, TextWriter ou
     {
         var options = OptionsBinder.Bind<DaemonOptions>(Configuration, Daemon.DaemonOptions.Section);
         options.Volume = volume ?? options.Volume;
-        var problem = options.Validate().FirstOrDefault();
-        return problem is null ? options : throw new ConfigurationProblemException(problem);
+        return Valid(options, options.Validate());
     }
+
+    /// <summary><paramref name="options"/>, or <see cref="ConfigurationProblemException"/> with the first problem.</summary>
+    private static T Valid<T>(T options, IEnumerable<string> problems) =>
+        problems.FirstOrDefault() is { } problem ? throw new ConfigurationProblemException(problem) : options;
 }
