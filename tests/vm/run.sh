@@ -15,6 +15,8 @@
 #                    others load on demand (`modprobe X` in the guest, or the kernel's own requests)
 #   --dmesg FILE     copy the guest's kernel log (taken after the command ended) to FILE
 #   --kernel-args S  extra kernel command line (debugging; a test uses it to make the boot crash)
+#   --disk IMG       attach a raw image as a virtio disk (cache=none: a guest flush reaches the host's
+#                    disk); repeatable, /dev/vda, /dev/vdb, ... in order; `modprobe virtio_blk` in the guest
 #   --verbose        show the boot console and timings on stderr
 #   --keep           keep the per-run folder (.cache/vm/runs/run.*) for inspection
 # Exit status: the command's, or 124 = timeout, 125 = the VM failed (setup missing, boot failure,
@@ -40,6 +42,7 @@ DMESG_OUT=""
 EXTRA_KERNEL_ARGS=""
 CHECK_ONLY=0
 EXTRA_ENV=()
+DISKS=()
 MODULES="${VM_GUEST_MODULES[*]}"
 COMMAND=()
 
@@ -48,7 +51,7 @@ QEMU_PID=""
 FILTER_PID=""
 
 usage() {
-  sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 parse_args() {
@@ -62,6 +65,7 @@ parse_args() {
       --modules) MODULES="${2?--modules needs a list}"; shift ;;
       --dmesg) DMESG_OUT="${2:?--dmesg needs a file}"; shift ;;
       --kernel-args) EXTRA_KERNEL_ARGS="${2?--kernel-args needs arguments}"; shift ;;
+      --disk) DISKS+=("${2:?--disk needs an image file}"); shift ;;
       --verbose) VERBOSE=1 ;;
       --keep) KEEP=1 ;;
       --check) CHECK_ONLY=1 ;;
@@ -80,6 +84,10 @@ parse_args() {
   if ((CHECK_ONLY == 0 && ${#COMMAND[@]} == 0)); then
     vm_die "no command given (tests/vm/run.sh [options] -- COMMAND...)"
   fi
+  local disk
+  for disk in "${DISKS[@]}"; do
+    [[ -f "${disk}" ]] || vm_die "--disk: ${disk} is not a file"
+  done
   if [[ -n "${SHARE_DIR}" ]]; then
     [[ -d "${SHARE_DIR}" ]] || vm_die "--share: ${SHARE_DIR} is not a folder"
     SHARE_DIR="$(cd -- "${SHARE_DIR}" && pwd -P)"
@@ -187,6 +195,10 @@ qemu_args() {
   if [[ -n "${SHARE_DIR}" ]]; then
     QEMU_ARGS+=(-virtfs "local,path=$(qemu_path "${SHARE_DIR}"),mount_tag=share,security_model=none,multidevs=remap")
   fi
+  local disk
+  for disk in "${DISKS[@]}"; do
+    QEMU_ARGS+=(-drive "file=$(qemu_path "${disk}"),if=virtio,format=raw,cache=none,aio=threads")
+  done
   if [[ -n "$(repo_share)" ]]; then
     QEMU_ARGS+=(-virtfs "local,path=$(qemu_path "${VM_REPO_ROOT}"),mount_tag=repo,security_model=none,readonly=on,multidevs=remap")
   fi
