@@ -233,8 +233,11 @@ public sealed partial class S3Volume : IBlockBackend
     internal async Task CrashForTestsAsync()
     {
         await StopLoopsAsync();
-        await _journal.DisposeAsync();
+        await _journal.CrashForTestsAsync();
     }
+
+    /// <summary>Test seam: the volume's journal (hooks for crash and power-cut simulation).</summary>
+    internal FlushJournal JournalForTests => _journal;
 
     public VolumeStatistics GetStatistics()
     {

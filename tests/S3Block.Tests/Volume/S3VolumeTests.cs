@@ -366,9 +366,10 @@ public sealed class S3VolumeTests : IDisposable
         await volume.WriteAsync(4096, Pattern(8192, 2), WriteFlags.None, Ct);
         await volume.CrashForTestsAsync();
         var segment = Directory.GetFiles(_harness.JournalDirectory, "*.journal").Order().Last();
+        var end = Array.FindLastIndex(File.ReadAllBytes(segment), b => b != 0) + 1; // the segment is preallocated
         using (var stream = new FileStream(segment, FileMode.Open, FileAccess.Write))
         {
-            stream.SetLength(stream.Length - 5000); // inside the unsynced second record
+            stream.SetLength(end - 5000); // inside the unsynced second record
         }
 
         await using var recovered = await _harness.OpenAsync();
