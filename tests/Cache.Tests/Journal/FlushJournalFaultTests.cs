@@ -1,4 +1,5 @@
 using S3Block.Cache.Journal;
+using S3Block.TestKit;
 using static S3Block.Tests.Journal.JournalTestKit;
 
 namespace S3Block.Tests.Journal;

@@ -1,12 +1,12 @@
 using System.Diagnostics;
 
-namespace S3Block.Tests.Journal;
+namespace S3Block.TestKit;
 
 /// <summary>
 /// A tmpfs of a few MiB mounted for one test, so that a test can fill a real file system and see the kernel's ENOSPC.
 /// Needs root (the test suite runs as root, see the README); a failed mount fails the test, it never skips it.
 /// </summary>
-internal sealed class SmallFileSystem : IDisposable
+public sealed class SmallFileSystem : IDisposable
 {
     public SmallFileSystem(long sizeBytes)
     {
