@@ -105,7 +105,6 @@ internal sealed partial class DiskTier
     private bool ReadChecked(OpenFile file, long offset, Span<byte> destination)
     {
         const int B = ChunkFileFormat.BlockSize;
-        Span<byte> scratch = stackalloc byte[B];
         var end = offset + destination.Length;
         var position = offset;
         while (position < end)
@@ -137,25 +136,40 @@ internal sealed partial class DiskTier
             }
             else
             {
-                var whole = scratch[..(int)(blockEnd - blockStart)];
-                if (!TryReadExactly(file.Handle, whole, ChunkFileFormat.DataOffset + blockStart))
-                {
-                    DropCorrupt(file.Entry);
-                    return false;
-                }
-
-                if (Crc32C.Compute(whole) != file.BlockCrcs[block])
-                {
-                    DropCorrupt(file.Entry, checksumMismatch: true);
-                    return false;
-                }
-
                 var partEnd = Math.Min(end, blockEnd);
-                whole[(int)(position - blockStart)..(int)(partEnd - blockStart)].CopyTo(destination[(int)(position - offset)..]);
+                if (!ReadPartOfBlockChecked(file, block, position, destination.Slice((int)(position - offset), (int)(partEnd - position))))
+                {
+                    return false;
+                }
+
                 position = partEnd;
             }
         }
 
+        return true;
+    }
+
+    /// <summary>Reads block <paramref name="block"/> whole into a scratch buffer, checks its CRC, and copies the part
+    /// from <paramref name="position"/> into <paramref name="destination"/>. A method of its own so that the aligned
+    /// path (the common one) does not pay for clearing the scratch buffer.</summary>
+    private bool ReadPartOfBlockChecked(OpenFile file, long block, long position, Span<byte> destination)
+    {
+        var blockStart = block * ChunkFileFormat.BlockSize;
+        Span<byte> whole = stackalloc byte[ChunkFileFormat.BlockSize];
+        whole = whole[..(int)(Math.Min(blockStart + ChunkFileFormat.BlockSize, file.DataLength) - blockStart)];
+        if (!TryReadExactly(file.Handle, whole, ChunkFileFormat.DataOffset + blockStart))
+        {
+            DropCorrupt(file.Entry);
+            return false;
+        }
+
+        if (Crc32C.Compute(whole) != file.BlockCrcs[block])
+        {
+            DropCorrupt(file.Entry, checksumMismatch: true);
+            return false;
+        }
+
+        whole.Slice((int)(position - blockStart), destination.Length).CopyTo(destination);
         return true;
     }
 
