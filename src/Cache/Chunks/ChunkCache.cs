@@ -68,7 +68,8 @@ public sealed class ChunkCache : IDisposable
 
     /// <summary>
     /// Copies <paramref name="destination"/>.Length bytes of the chunk <paramref name="key"/>, starting at byte
-    /// <paramref name="offset"/> of its image, into <paramref name="destination"/>. Reads only that range from disk.
+    /// <paramref name="offset"/> of its image, into <paramref name="destination"/>. Reads only that range from disk, widened to
+    /// whole 4 KiB blocks, and checks the CRC32C of each of those blocks (a mismatch is a miss and drops the entry).
     /// </summary>
     /// <returns>True on a hit (all bytes copied); false on a miss (<paramref name="destination"/> may have been written
     /// to, but holds nothing to use).</returns>

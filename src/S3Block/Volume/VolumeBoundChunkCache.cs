@@ -2,7 +2,7 @@ namespace S3Block.Volume;
 
 /// <summary>
 /// One volume's view of a clean-chunk cache: every object key is prefixed with the volume's id, so the cache holds
-/// <c>{volume id}/{object key}</c> (see <see cref="CacheKey"/>).
+/// <c>{volume id as 32 hex digits}/{object key}</c>.
 /// </summary>
 /// <remarks>
 /// Object keys name the same bytes only within one volume: a volume deleted and re-created under the same name starts
@@ -15,9 +15,6 @@ namespace S3Block.Volume;
 internal sealed class VolumeBoundChunkCache(ICleanChunkCache cache, Guid volumeId) : ICleanChunkCache
 {
     private readonly string _prefix = volumeId.ToString("N") + "/";
-
-    /// <summary>The key the cache holds chunk <paramref name="objectKey"/> of volume <paramref name="volumeId"/> under.</summary>
-    public static string CacheKey(Guid volumeId, string objectKey) => $"{volumeId:N}/{objectKey}";
 
     public ValueTask<bool> TryReadAsync(string key, int offset, Memory<byte> destination, CancellationToken cancellationToken) =>
         cache.TryReadAsync(_prefix + key, offset, destination, cancellationToken);
