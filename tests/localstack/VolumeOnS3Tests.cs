@@ -54,41 +54,36 @@ public sealed class VolumeOnS3Tests(S3BucketFixture bucket) : IClassFixture<S3Bu
     }
 
     [Fact]
-    public async Task A_crashed_writers_lease_expires_and_the_successor_fences_it()
+    public async Task A_crashed_writers_lease_is_taken_only_by_force_and_the_successor_fences_it()
     {
         using var harness = NewHarness();
-        var options = VolumeHarness.ManualCommits;
-        options.LeaseTtl = TimeSpan.FromSeconds(3);
-        options.LeaseExpiryMargin = TimeSpan.FromSeconds(1);
+        var options = ShortLease();
         var crashed = await OpenAsync(harness, Guid.NewGuid(), "first", options);
         await crashed.WriteAsync(0, Pattern(4096, 1), WriteFlags.None, Ct);
         await crashed.CommitOnceAsync(Ct);
-        await WaitForLeaseStateAsync(harness.Store, LeaseDataState.Clean); // all in S3: a successor needs no force
+        await WaitForLeaseStateAsync(harness.Store, LeaseDataState.Clean);
         await crashed.CrashForTestsAsync(); // no lease release: it must expire
 
         var refusal = await Assert.ThrowsAsync<VolumeInUseException>(() => OpenAsync(harness, Guid.NewGuid(), "second", options));
         Assert.Contains("is in use by", refusal.Message, StringComparison.Ordinal);
 
-        S3Volume? successor = null;
+        // Expired, but never released: the holder may have acknowledged FLUSHes after its last renewal.
         var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (successor is null && DateTime.UtcNow < deadline)
+        VolumeHoldsUnsyncedDataException? afterExpiry = null;
+        while (afterExpiry is null && DateTime.UtcNow < deadline)
         {
             await Task.Delay(500, Ct);
-            try
-            {
-                successor = await OpenAsync(harness, Guid.NewGuid(), "third", options);
-            }
-            catch (VolumeInUseException)
-            {
-            }
+            afterExpiry = await Record.ExceptionAsync(() => OpenAsync(harness, Guid.NewGuid(), "third", options)) as VolumeHoldsUnsyncedDataException;
         }
 
-        Assert.NotNull(successor);
+        Assert.NotNull(afterExpiry);
+        Assert.Contains("--force-takeover", afterExpiry.Message, StringComparison.Ordinal);
+        await using var successor = await OpenAsync(harness, harness.Store, Guid.NewGuid(), "fourth", options, force: true);
         var read = new byte[4096];
         await successor.ReadAsync(0, read, Ct);
         Assert.Equal(Pattern(4096, 1), read);
         Assert.True(successor.Epoch > 1);
-        await successor.DisposeAsync();
+        Assert.NotNull(successor.ForcedTakeover);
     }
 
     [Fact]
@@ -135,6 +130,7 @@ public sealed class VolumeOnS3Tests(S3BucketFixture bucket) : IClassFixture<S3Bu
         await holder.WriteAsync(0, Pattern(8192, 1), WriteFlags.None, Ct);
         await holder.WriteAsync(128 * 1024, Pattern(4096, 2), WriteFlags.ForceUnitAccess, Ct);
         await holder.FlushAsync(Ct);
+        await WaitForLeaseStateAsync(otherNodesStore, LeaseDataState.Dirty); // the next renewal records it
 
         // The holder loses S3 for longer than the TTL plus the margin; its journal holds 12 KiB acknowledged as durable.
         harness.Store.Down = true;
@@ -147,7 +143,7 @@ public sealed class VolumeOnS3Tests(S3BucketFixture bucket) : IClassFixture<S3Bu
 
         var refusal = await Assert.ThrowsAsync<VolumeHoldsUnsyncedDataException>(() => OpenAsync(harness, otherNodesStore, Guid.NewGuid(), "second", options, force: false));
         Assert.Contains($"{Environment.MachineName} (pid {Environment.ProcessId}", refusal.Message, StringComparison.Ordinal);
-        Assert.Contains("12288 bytes of flushed data that is not in S3", refusal.Message, StringComparison.Ordinal);
+        Assert.Contains("held 12288 bytes of flushed data that is not in S3", refusal.Message, StringComparison.Ordinal);
         Assert.Matches(@"the oldest at \S+ \S+ \(\d+ s ago\)", refusal.Message);
 
         await using var successor = await OpenAsync(harness, otherNodesStore, Guid.NewGuid(), "forced", options, force: true);

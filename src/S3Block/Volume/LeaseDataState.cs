@@ -6,16 +6,16 @@ namespace S3Block.Volume;
 [JsonConverter(typeof(JsonStringEnumConverter<LeaseDataState>))]
 public enum LeaseDataState
 {
-    /// <summary>Written by a version that did not record it: treated as <see cref="Dirty"/> unless released.</summary>
+    /// <summary>Written by a version that did not record it: a release counts as clean.</summary>
     Unknown,
 
     /// <summary>The holder has just taken the lease and is replaying its journal: it may hold flushed data.</summary>
     Opening,
 
-    /// <summary>Every write the holder acknowledged as flushed is in a commit, and stays so until the holder records
-    /// <see cref="Dirty"/> (it does so before acknowledging the next FLUSH of data not in S3).</summary>
+    /// <summary>Every write the holder had acknowledged as flushed when it wrote the record was in a commit. Only a
+    /// release in this state lets another node take over without force.</summary>
     Clean,
 
-    /// <summary>The holder may have acknowledged FLUSHes of data that is only in its local journal.</summary>
+    /// <summary>The holder held data that is only in its local journal (it may have acknowledged FLUSHes of it).</summary>
     Dirty,
 }

@@ -35,15 +35,12 @@ public sealed record LeaseRecord
     [JsonIgnore]
     public bool IsReleased => ExpiresAtUnixMs == 0;
 
-    /// <summary>Whether the holder may hold flushed data not in S3: anything but a clean record, except a release by
-    /// a version that did not record the state (it released only after draining or a failed open).</summary>
+    /// <summary>Whether another node may take the lease without force: released by a holder that recorded nothing
+    /// missing from S3 (a drained stop), or by a version that did not record it (it released only after draining or a
+    /// failed open). A lease that merely expired is never clean: its holder stopped renewing without telling, and may
+    /// have acknowledged FLUSHes after its last renewal.</summary>
     [JsonIgnore]
-    public bool MayHoldUnsyncedData => DataState switch
-    {
-        LeaseDataState.Clean => false,
-        LeaseDataState.Unknown => !IsReleased,
-        _ => true,
-    };
+    public bool IsReleasedClean => IsReleased && DataState is LeaseDataState.Clean or LeaseDataState.Unknown;
 
     public bool IsExpired(DateTimeOffset now) => ExpiresAtUnixMs <= now.ToUnixTimeMilliseconds();
 
@@ -65,16 +62,20 @@ public sealed record LeaseRecord
     public string DescribeUnsyncedData(DateTimeOffset now)
     {
         var holder = $"{Host} (pid {Pid}, node {OwnerNode}, epoch {Epoch})";
-        var asOf = WrittenAtUnixMs == 0 ? "" : $", as of its lease write at {Format(WrittenAtUnixMs)} ({Age(WrittenAtUnixMs)} ago)";
+        var asOf = WrittenAtUnixMs == 0 ? "" : $" as of its last lease write at {Format(WrittenAtUnixMs)} ({Age(WrittenAtUnixMs)} ago)";
+        var after = IsReleased ? ""
+            : IsExpired(now) ? "; it stopped renewing without releasing the lease, so it may have acknowledged more FLUSHes after that"
+            : "; it still holds the lease and may acknowledge more";
         return DataState switch
         {
             LeaseDataState.Dirty =>
-                $"{holder} may hold {UnsyncedBytes} bytes of flushed data that is not in S3: written after commit {CommittedThrough}, " +
-                $"the oldest at {Format(UnsyncedSinceUnixMs)} ({Age(UnsyncedSinceUnixMs)} ago){asOf}",
+                $"{holder} held {UnsyncedBytes} bytes of flushed data that is not in S3{asOf}: written after commit {CommittedThrough}, " +
+                $"the oldest at {Format(UnsyncedSinceUnixMs)} ({Age(UnsyncedSinceUnixMs)} ago){after}",
             LeaseDataState.Opening =>
-                $"{holder} was opening the volume at commit {CommittedThrough} (replaying its local journal){asOf}: its journal may hold flushed data " +
+                $"{holder} was opening the volume at commit {CommittedThrough}{asOf}, replaying its local journal, which may hold flushed data " +
                 "that is not in S3, of an amount it never recorded",
-            LeaseDataState.Clean => $"{holder} held no data that is not in S3{asOf}",
+            LeaseDataState.Clean when IsReleased => $"{holder} released the volume with everything in S3",
+            LeaseDataState.Clean => $"{holder} held no data missing from S3{asOf}{after}",
             _ => $"{holder} (an older S3Block that does not record it) may hold flushed data that is not in S3, of unknown amount and age",
         };
 

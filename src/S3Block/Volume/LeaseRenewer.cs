@@ -21,7 +21,6 @@ internal sealed class LeaseRenewer
     private TaskCompletionSource _renewSoon = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _loop = Task.CompletedTask;
     private Func<LeaseDataReport> _snapshot;
-    private Action<LeaseDataReport>? _written;
     private Action<Exception>? _onLost;
     private Exception? _lost;
     private long _failures;
@@ -48,17 +47,15 @@ internal sealed class LeaseRenewer
     }
 
     /// <summary>
-    /// From now on renewals record <paramref name="snapshot"/> (taken in lease-write order; <paramref name="written"/>
-    /// hears when it is in the store), and losing the lease calls <paramref name="onLost"/> (at once if already lost).
-    /// The next renewal runs right away so the lease soon says what the volume really holds.
+    /// From now on renewals record <paramref name="snapshot"/>, and losing the lease calls <paramref name="onLost"/>
+    /// (at once if already lost). The next renewal runs right away so the lease soon says what the volume holds.
     /// </summary>
-    public void Attach(Func<LeaseDataReport> snapshot, Action<LeaseDataReport> written, Action<Exception> onLost)
+    public void Attach(Func<LeaseDataReport> snapshot, Action<Exception> onLost)
     {
         Exception? lost;
         lock (_lock)
         {
             _snapshot = snapshot;
-            _written = written;
             _onLost = onLost;
             lost = _lost;
         }
@@ -78,14 +75,12 @@ internal sealed class LeaseRenewer
     public Task RenewNowAsync(CancellationToken cancellationToken)
     {
         Func<LeaseDataReport> snapshot;
-        Action<LeaseDataReport>? written;
         lock (_lock)
         {
             snapshot = _snapshot;
-            written = _written;
         }
 
-        return RenewWithLossHandlingAsync(snapshot, written, cancellationToken);
+        return RenewWithLossHandlingAsync(snapshot, cancellationToken);
     }
 
     public async Task StopAsync()
@@ -129,11 +124,11 @@ internal sealed class LeaseRenewer
         }
     }
 
-    private async Task RenewWithLossHandlingAsync(Func<LeaseDataReport> snapshot, Action<LeaseDataReport>? written, CancellationToken cancellationToken)
+    private async Task RenewWithLossHandlingAsync(Func<LeaseDataReport> snapshot, CancellationToken cancellationToken)
     {
         try
         {
-            await _lease.UpdateAsync(_ttl, snapshot, written, cancellationToken);
+            await _lease.UpdateAsync(_ttl, snapshot, null, cancellationToken);
         }
         catch (VolumeFencedException e)
         {

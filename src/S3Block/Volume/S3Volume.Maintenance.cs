@@ -17,9 +17,9 @@ public sealed partial class S3Volume
         List<ChunkChange> snapshot;
         lock (_lock)
         {
-            if (!_leaseMaySayClean && _committedSequence >= _indexed.CompletedThrough)
+            if (_lease.Record.DataState != LeaseDataState.Clean && _committedSequence >= _indexed.CompletedThrough)
             {
-                // Everything is in S3 now: say so in the lease at once, so a crash from here on needs no forced takeover.
+                // Everything is in S3 now: say so in the lease at once, so a refusal after a crash reports it.
                 _renewer.RenewSoon();
             }
 

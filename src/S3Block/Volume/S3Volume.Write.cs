@@ -85,8 +85,6 @@ public sealed partial class S3Volume
         {
             _uploadWanted.Set();
         }
-
-        LeaseMayNeedDirty();
     }
 
     private async Task WaitDurableAsync(long sequence, CancellationToken cancellationToken)
@@ -97,9 +95,6 @@ public sealed partial class S3Volume
             _uploadWanted.Set();
             await WaitCommittedAsync(sequence, cancellationToken);
         }
-
-        // Durable here but not in S3: the lease must say so before the caller hears it is durable.
-        await EnsureLeaseRecordsUnsyncedAsync(sequence, cancellationToken);
     }
 
     private Task WaitCommittedAsync(long sequence, CancellationToken cancellationToken)

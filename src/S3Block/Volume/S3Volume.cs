@@ -154,7 +154,7 @@ public sealed partial class S3Volume : IBlockBackend
             var volume = new S3Volume(context, state, journal, lease, renewer, Math.Min(committedSequence, journal.AppendedSequence));
             volume.IndexReplayed(pending);
             journal.ReleaseThrough(volume._committedSequence);
-            renewer.Attach(volume.LeaseReport, volume.LeaseReportWritten, volume.Fault);
+            renewer.Attach(volume.LeaseReport, volume.Fault);
             await volume.PublishFenceAsync(cancellationToken);
             volume.StartLoops(state);
             VolumeLog.Opened(context.Logger, context.VolumeName, state.Descriptor.SizeBytes, state.Chunks.Count, volume._lastCommitNumber, lease.Epoch, pending.Count, volume._dirty.DirtyBytes);
@@ -173,8 +173,8 @@ public sealed partial class S3Volume : IBlockBackend
         }
     }
 
-    /// <summary>An open that failed after taking the lease gives it back, so it leaves nothing behind; the lease still
-    /// says "opening", so another node does not take it without force (the local journal may hold flushed data).</summary>
+    /// <summary>An open that failed after taking the lease gives it back; the lease still says "opening", so another node
+    /// does not take it without force (the local journal may hold flushed data).</summary>
     private static async Task ReleaseQuietlyAsync(VolumeLease lease)
     {
         try
@@ -327,10 +327,6 @@ public sealed partial class S3Volume : IBlockBackend
         }
 
         await _renewer.StopAsync();
-        if (Volatile.Read(ref _markingLeaseDirty) is { } marking)
-        {
-            await marking.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        }
 
         lock (_lock)
         {

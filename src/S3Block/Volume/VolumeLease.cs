@@ -45,12 +45,13 @@ public sealed class VolumeLease
 
     /// <summary>
     /// Takes the lease with an epoch above both the lease's and <paramref name="minimumEpoch"/>. Another node's lease
-    /// is taken only when released or expired (by this node's clock, plus <paramref name="expiryMargin"/> for clock
-    /// skew) and its holder recorded no flushed data that S3 lacks; <paramref name="force"/> takes it regardless, and
-    /// <see cref="ForcedTakeover"/> then says what was discarded.
+    /// is taken without <paramref name="force"/> only when it was released clean (its holder drained everything to S3);
+    /// a lease that merely expired (by this node's clock, plus <paramref name="expiryMargin"/> for clock skew) may
+    /// belong to a holder that acknowledged FLUSHes it never uploaded. With force, <see cref="ForcedTakeover"/> says
+    /// what that takeover may discard.
     /// </summary>
     /// <exception cref="VolumeInUseException">Another node holds the lease.</exception>
-    /// <exception cref="VolumeHoldsUnsyncedDataException">Its holder let it expire (or released it) while holding flushed data not in S3.</exception>
+    /// <exception cref="VolumeHoldsUnsyncedDataException">Its holder let it expire, or released it with data not in S3.</exception>
     public static async Task<VolumeLease> AcquireAsync(
         IObjectStore store, VolumeKeys keys, Guid node, TimeSpan ttl, TimeSpan expiryMargin, long minimumEpoch, long committedThrough, bool force,
         TimeProvider time, CancellationToken cancellationToken)
@@ -64,28 +65,29 @@ public sealed class VolumeLease
             if (held is not null && held.OwnerNode != node)
             {
                 var expired = held.IsExpired(now, expiryMargin);
+                var mayDiscard = !held.IsReleasedClean;
                 if (!expired && !force)
                 {
                     throw new VolumeInUseException(
                         $"volume '{keys.Name}' is in use by {held.Host} (pid {held.Pid}, epoch {held.Epoch}) until " +
                         $"{DateTimeOffset.FromUnixTimeMilliseconds(held.ExpiresAtUnixMs):u}; stop that daemon, wait for the lease to expire, or force a takeover " +
-                        "(--force-takeover)" + (held.MayHoldUnsyncedData ? $", which discards what it has not uploaded: {held.DescribeUnsyncedData(now)}" : ""));
+                        $"(--force-takeover), which discards what it has not uploaded: {held.DescribeUnsyncedData(now)}");
                 }
 
-                if (held.MayHoldUnsyncedData && !force)
+                if (mayDiscard && !force)
                 {
                     throw new VolumeHoldsUnsyncedDataException(
                         $"volume '{keys.Name}' was not released clean: its last holder {held.DescribeUnsyncedData(now)}. Taking it over would discard that " +
-                        $"data. Start S3Block for this volume on {held.Host} again so it uploads it (then stop it with a drain), or take over with " +
+                        $"data. Start S3Block for this volume on {held.Host} again so it uploads it (and stop it cleanly), or take over with " +
                         "--force-takeover to discard it.",
                         held);
                 }
 
-                if (force && (held.MayHoldUnsyncedData || !expired))
+                if (force && mayDiscard)
                 {
                     forced = $"forced takeover of volume '{keys.Name}' from {held.Host} (pid {held.Pid}, epoch {held.Epoch}" +
                              (expired ? ", lease expired" : $", lease valid until {DateTimeOffset.FromUnixTimeMilliseconds(held.ExpiresAtUnixMs):u}") + "): " +
-                             (held.MayHoldUnsyncedData ? $"DISCARDS what it had not uploaded: {held.DescribeUnsyncedData(now)}" : "it recorded no data missing from S3") +
+                             $"DISCARDS what it had not uploaded: {held.DescribeUnsyncedData(now)}" +
                              "; its later writes are refused (fenced)";
                 }
             }
@@ -120,9 +122,8 @@ public sealed class VolumeLease
         UpdateAsync(ttl, () => Report, null, cancellationToken);
 
     /// <summary>
-    /// Extends the lease and records what <paramref name="snapshot"/> reports. Lease writes are serialized, and the
-    /// snapshot is taken inside that order, so a holder can tell which report is the newest one in the store;
-    /// <paramref name="written"/> is told once it is.
+    /// Extends the lease and records what <paramref name="snapshot"/> reports (taken once the write's turn comes: lease
+    /// writes are serialized, so the newest report is the one in the store); <paramref name="written"/> is told once it is.
     /// </summary>
     public async Task UpdateAsync(TimeSpan ttl, Func<LeaseDataReport> snapshot, Action<LeaseDataReport>? written, CancellationToken cancellationToken)
     {
@@ -140,8 +141,8 @@ public sealed class VolumeLease
         }
     }
 
-    /// <summary>Gives the lease up so another daemon may take it at once (the epoch stays for fencing), keeping what it
-    /// says about unsynced data: a holder that still has some stays in the way of a takeover without force.</summary>
+    /// <summary>Gives the lease up (the epoch stays for fencing), keeping what it says about unsynced data: only a
+    /// clean release lets another node take over without force.</summary>
     public Task ReleaseAsync(CancellationToken cancellationToken) => ReleaseAsync(Report, cancellationToken);
 
     /// <summary>Gives the lease up, recording <paramref name="report"/> (clean after a drain).</summary>

@@ -46,6 +46,7 @@ public sealed class TakeoverTests : IDisposable
         await holder.WriteAsync(0, Pattern(8192, 1), WriteFlags.None, Ct);
         await holder.FlushAsync(Ct); // acknowledged: durable in the holder's journal only
         var flushedBy = DateTimeOffset.UtcNow;
+        await WaitForLeaseStateAsync(LeaseDataState.Dirty); // the next renewal records it
 
         // The holder loses S3 (its renewals fail) for longer than the TTL plus the margin.
         _harness.Store.Down = true;
@@ -55,7 +56,7 @@ public sealed class TakeoverTests : IDisposable
 
         Assert.Contains(Environment.MachineName, refusal.Message, StringComparison.Ordinal);
         Assert.Contains($"pid {Environment.ProcessId}", refusal.Message, StringComparison.Ordinal);
-        Assert.Contains("8192 bytes of flushed data that is not in S3", refusal.Message, StringComparison.Ordinal);
+        Assert.Contains("held 8192 bytes of flushed data that is not in S3", refusal.Message, StringComparison.Ordinal);
         Assert.Contains("written after commit 1", refusal.Message, StringComparison.Ordinal);
         Assert.Matches(@"the oldest at \S+ \S+ \(\d+ s ago\)", refusal.Message);
         Assert.Contains("--force-takeover", refusal.Message, StringComparison.Ordinal);
@@ -98,7 +99,7 @@ public sealed class TakeoverTests : IDisposable
     }
 
     [Fact]
-    public async Task A_lease_that_expired_while_its_holder_was_clean_is_taken_without_force()
+    public async Task A_lease_that_expired_without_a_release_needs_force_even_if_its_holder_last_reported_clean()
     {
         var holder = await _harness.OpenAsync(ShortLease);
         await holder.WriteAsync(0, Pattern(4096, 3), WriteFlags.None, Ct);
@@ -106,32 +107,16 @@ public sealed class TakeoverTests : IDisposable
         Assert.True(await holder.CommitOnceAsync(Ct));
         await WaitForLeaseStateAsync(LeaseDataState.Clean); // the commit left nothing behind: the next renewal says so
         await holder.CrashForTestsAsync();
-
         await WaitUntilExpiredAsync(ShortLease.LeaseExpiryMargin);
-        await using var successor = await OpenOtherNodeAsync("other", force: false);
 
-        Assert.Null(successor.ForcedTakeover);
+        // It may have acknowledged FLUSHes after its last renewal: only its release could have said otherwise.
+        var refusal = await Assert.ThrowsAsync<VolumeHoldsUnsyncedDataException>(() => OpenOtherNodeAsync("other", force: false));
+        Assert.Contains("held no data missing from S3 as of its last lease write", refusal.Message, StringComparison.Ordinal);
+        Assert.Contains("may have acknowledged more FLUSHes after that", refusal.Message, StringComparison.Ordinal);
+
+        await using var successor = await OpenOtherNodeAsync("forced", force: true);
+        Assert.Contains("forced takeover of volume 'vol'", successor.ForcedTakeover, StringComparison.Ordinal);
         Assert.Equal(Pattern(4096, 3), await ReadAsync(successor, 0, 4096));
-    }
-
-    [Fact]
-    public async Task A_flush_after_a_clean_renewal_returns_only_once_the_lease_says_dirty()
-    {
-        await using var holder = await _harness.OpenAsync(ShortLease);
-        await WaitForLeaseStateAsync(LeaseDataState.Clean);
-        _harness.Store.Down = true;
-
-        await holder.WriteAsync(0, Pattern(4096, 4), WriteFlags.None, Ct);
-        var flush = holder.FlushAsync(Ct).AsTask();
-        await Task.Delay(500, Ct);
-
-        // Durable in the journal, but a takeover would find a clean lease: the FLUSH must not be acknowledged yet.
-        Assert.False(flush.IsCompleted);
-        _harness.Store.Down = false;
-        await flush.WaitAsync(TimeSpan.FromSeconds(30), Ct);
-        var lease = await VolumeLease.ReadAsync(_shared, _keys, Ct);
-        Assert.Equal(LeaseDataState.Dirty, lease!.DataState);
-        Assert.Equal(4096, lease.UnsyncedBytes);
     }
 
     [Fact]
@@ -151,7 +136,8 @@ public sealed class TakeoverTests : IDisposable
 
         var lease = await VolumeLease.ReadAsync(_shared, _keys, Ct);
         Assert.True(lease!.IsReleased);
-        Assert.True(lease.MayHoldUnsyncedData);
+        Assert.Equal(LeaseDataState.Opening, lease.DataState);
+        Assert.False(lease.IsReleasedClean);
         await Assert.ThrowsAsync<VolumeHoldsUnsyncedDataException>(() => OpenOtherNodeAsync("third", force: false));
     }
 
