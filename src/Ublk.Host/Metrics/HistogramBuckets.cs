@@ -7,7 +7,7 @@ public static class HistogramBuckets
     /// Used when an instrument comes without <c>InstrumentAdvice.HistogramBucketBoundaries</c>: Prometheus' client
     /// default, 5 ms to 10 s, which suits request latencies in seconds.
     /// </summary>
-    public static IReadOnlyList<double> Default { get; } = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+    internal static IReadOnlyList<double> Default { get; } = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
     /// <summary>Block I/O served locally (cache, journal): 100 µs to 3.3 s (16 buckets).</summary>
     public static IReadOnlyList<double> BlockIo { get; } = Exponential(0.0001, 2, 16);
