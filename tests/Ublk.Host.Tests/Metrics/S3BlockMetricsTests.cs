@@ -1,5 +1,6 @@
 using S3Block.ObjectStore;
 using S3Block.ObjectStore.Local;
+using S3Block.TestKit;
 using S3Block.Ublk.Metrics;
 
 namespace S3Block.Ublk.Tests.Metrics;
@@ -101,15 +102,18 @@ public sealed class S3BlockMetricsTests
             metrics.RecordS3Retry(S3Operation.Get);
         }
 
-        RecordAll(); // creates the series
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1000; i++)
-        {
-            RecordAll();
-        }
+        // Warm-up and runs: (3 + 5) × 1000 calls; the smallest run must allocate nothing (see SteadyStateAllocation).
+        Assert.Equal(0, SteadyStateAllocation.MinimumBytes(RecordAll));
+        Assert.Contains("s3block_io_requests_total{op=\"read\",result=\"ok\"} 8000\n", await metrics.ScrapeAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.Contains("s3block_io_requests_total{op=\"read\",result=\"ok\"} 1001\n", await metrics.ScrapeAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    [Fact]
+    public void TheSteadyStateMeterSeesAnAllocationPerCall()
+    {
+        // The meter the test above relies on: one object per call must show in every run, so in the minimum too.
+        var bytes = SteadyStateAllocation.MinimumBytes(() => Sink = new object());
+
+        Assert.True(bytes >= 1000 * IntPtr.Size, $"{bytes} bytes for 1000 objects");
     }
 
     [Fact]
@@ -286,4 +290,6 @@ public sealed class S3BlockMetricsTests
         var missing = expected.Where(line => !text.Contains(line + "\n", StringComparison.Ordinal)).ToList();
         Assert.True(missing.Count == 0, $"lines missing from the scrape:\n{string.Join('\n', missing)}\n--- scrape ---\n{text}");
     }
+
+    private static object? Sink { get; set; }
 }
