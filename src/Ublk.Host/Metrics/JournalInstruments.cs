@@ -34,6 +34,13 @@ internal sealed class JournalInstruments
         j.Counter("s3block_journal_append_delay_seconds_total", "Time appends spent delayed or waiting for space, in seconds.",
             s => s.TotalAppendDelaySeconds);
         j.Gauge("s3block_journal_full_waiters", "Appends waiting for journal space right now.", s => s.AppendsWaitingForSpace);
+        j.Gauge("s3block_journal_disk_full",
+            "1 while writes wait because the journal's disk is full (a new segment could not be allocated), else 0.",
+            s => s.DiskFullSeconds > 0 ? 1 : 0);
+        j.Gauge("s3block_journal_disk_full_seconds", "For how long writes have been waiting for a full disk (0: not full).",
+            s => s.DiskFullSeconds);
+        j.Counter("s3block_journal_disk_full_waits_total", "Times an append found the journal's disk full and waited.",
+            s => s.DiskFullWaits);
         j.Counter("s3block_journal_replay_damage_total",
             "1 if the journal replay at start-up found a torn or corrupt record, else 0.", s => s.ReplayDamageFound);
 
