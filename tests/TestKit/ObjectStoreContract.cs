@@ -243,7 +243,19 @@ public abstract class ObjectStoreContract
                 await gate.WaitAsync(Ct);
                 try
                 {
-                    await store.PutAsync(k, "x"u8.ToArray(), PutCondition.None, Ct);
+                    // The listing is under test, not 1100 PUTs in a row: a transient failure of one is tried again.
+                    for (var attempt = 1; ; attempt++)
+                    {
+                        try
+                        {
+                            await store.PutAsync(k, "x"u8.ToArray(), PutCondition.None, Ct);
+                            break;
+                        }
+                        catch (ObjectStoreException e) when (e.IsTransient && attempt < 5)
+                        {
+                            await Task.Delay(100 * attempt, Ct);
+                        }
+                    }
                 }
                 finally
                 {

@@ -22,6 +22,8 @@ public sealed class S3ErrorClassifierTests
     [InlineData(403, "SignatureDoesNotMatch", false, ObjectStoreErrorKind.Permanent)]
     [InlineData(403, "ExpiredToken", false, ObjectStoreErrorKind.Transient)]
     [InlineData(400, "InvalidArgument", false, ObjectStoreErrorKind.Permanent)]
+    [InlineData(400, "BadRequest", false, ObjectStoreErrorKind.Transient)] // no S3 error body: a garbled connection
+    [InlineData(400, null, false, ObjectStoreErrorKind.Transient)]
     public void Status_and_code_map_to_the_right_kind(int status, string? code, bool conditionalPut, ObjectStoreErrorKind expected)
     {
         Assert.Equal(expected, S3ErrorClassifier.ClassifyStatus((HttpStatusCode)status, code, conditionalPut));

@@ -47,6 +47,9 @@ internal static class S3ErrorClassifier
         500 when conditionalPut => ObjectStoreErrorKind.PreconditionFailed,
         429 or 408 => ObjectStoreErrorKind.Transient,
         400 when code is "RequestTimeout" or "SlowDown" => ObjectStoreErrorKind.Transient,
+        // A 400 without an S3 error body (the SDK then reports the status text as the code) is no S3 verdict on the
+        // request: RadosGW's frontend answers so when a reused keep-alive connection got out of step. Retried.
+        400 when code is null or "" or "BadRequest" => ObjectStoreErrorKind.Transient,
         403 when code is "ExpiredToken" or "RequestTimeTooSkewed" => ObjectStoreErrorKind.Transient,
         >= 500 => ObjectStoreErrorKind.Transient,
         _ => ObjectStoreErrorKind.Permanent,
