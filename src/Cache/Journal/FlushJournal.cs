@@ -136,6 +136,18 @@ public sealed partial class FlushJournal : IAsyncDisposable
         }
     }
 
+    /// <summary>Why the journal stopped accepting work (a failed write or fdatasync), or null while it works.</summary>
+    public Exception? FaultReason
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _fault;
+            }
+        }
+    }
+
     /// <summary>Every record at or below this sequence is fsync'ed.</summary>
     public long DurableSequence => Volatile.Read(ref _durableSequence);
 

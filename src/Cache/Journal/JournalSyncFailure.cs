@@ -87,7 +87,7 @@ public static class JournalSyncFailure
     }
 
     /// <summary>The record's copy in memory, named after the volume and the journal directory it is about.</summary>
-    internal static string MemoryPath(string directory, Guid volumeId)
+    public static string MemoryPath(string directory, Guid volumeId)
     {
         var folder = Crc32C.Compute(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(directory)));
         return Path.Combine("/dev/shm", $"s3block-journal-{volumeId:N}-{folder:x8}.sync-failed");

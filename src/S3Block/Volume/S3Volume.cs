@@ -288,6 +288,7 @@ public sealed partial class S3Volume : IBlockBackend
                 GarbageDeleted = Interlocked.Read(ref _garbageDeleted),
                 GarbagePending = _garbage.Count,
                 Fault = _fault?.Message,
+                JournalFault = _journal.FaultReason?.Message,
             };
         }
     }

@@ -51,4 +51,7 @@ public sealed record VolumeStatistics
 
     /// <summary>Why the volume stopped accepting writes, or null while it is healthy.</summary>
     public required string? Fault { get; init; }
+
+    /// <summary>Why the local journal stopped (a failed write or fdatasync): writes fail with EIO until a restart.</summary>
+    public string? JournalFault { get; init; }
 }

@@ -73,7 +73,7 @@ internal sealed class MetricsBridge(S3BlockMetrics metrics) : IUblkRequestObserv
         CheckpointsWritten = s.CheckpointsWritten,
         GarbageDeleted = s.GarbageDeleted,
         GarbagePending = s.GarbagePending,
-        Faulted = s.Fault is not null,
+        Faulted = s.Fault is not null || s.JournalFault is not null,
     };
 
     private static JournalSnapshot ToSnapshot(JournalStatistics s) => new()

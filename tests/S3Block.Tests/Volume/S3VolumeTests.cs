@@ -400,6 +400,20 @@ public sealed class S3VolumeTests : IDisposable
     }
 
     [Fact]
+    public async Task A_failed_journal_fdatasync_fails_the_flush_and_shows_in_the_statistics()
+    {
+        await using var volume = await _harness.OpenAsync();
+        await volume.WriteAsync(0, Pattern(4096, 1), WriteFlags.None, Ct);
+        volume.JournalForTests.SyncFailureForTests = _ => throw new IOException("fdatasync failed: Input/output error (errno 5)");
+
+        await Assert.ThrowsAnyAsync<Exception>(async () => await volume.FlushAsync(Ct));
+
+        Assert.Contains("fdatasync", volume.GetStatistics().JournalFault);
+        await Assert.ThrowsAnyAsync<Exception>(async () => await volume.WriteAsync(4096, Pattern(4096, 2), WriteFlags.None, Ct));
+        File.Delete(S3Block.Cache.Journal.JournalSyncFailure.MemoryPath(_harness.JournalDirectory, _harness.Descriptor.VolumeId));
+    }
+
+    [Fact]
     public async Task A_torn_journal_tail_is_cut_reported_and_never_read_as_data()
     {
         var volume = await _harness.OpenAsync();
