@@ -25,7 +25,7 @@ public sealed partial class S3Volume : IBlockBackend
     private readonly VolumeKeys _keys;
     private readonly VolumeDescriptor _descriptor;
     private readonly FlushJournal _journal;
-    private readonly ICleanChunkCache _cache;
+    private readonly VolumeBoundChunkCache _cache;
     private readonly VolumeOptions _options;
     private readonly VolumeLease _lease;
     private readonly Guid _node;
@@ -54,7 +54,7 @@ public sealed partial class S3Volume : IBlockBackend
         _keys = new VolumeKeys(state.Descriptor.Name);
         _descriptor = state.Descriptor;
         _journal = journal;
-        _cache = context.Cache;
+        _cache = new VolumeBoundChunkCache(context.Cache, state.Descriptor.VolumeId); // entries of another volume are never found
         _options = context.Options;
         _lease = lease;
         _node = context.Node;
@@ -233,8 +233,11 @@ public sealed partial class S3Volume : IBlockBackend
     internal async Task CrashForTestsAsync()
     {
         await StopLoopsAsync();
-        await _journal.DisposeAsync();
+        await _journal.CrashForTestsAsync();
     }
+
+    /// <summary>Test seam: the volume's journal (hooks for crash and power-cut simulation).</summary>
+    internal FlushJournal JournalForTests => _journal;
 
     public VolumeStatistics GetStatistics()
     {
