@@ -27,7 +27,7 @@ public sealed class DaemonDurabilityTests(DaemonDurabilityRun run) : IClassFixtu
         GuestAssert.DoesNotContain("never got ready", section);
         Assert.True(Number(section, @"kill rounds=(\d+)") >= 20, $"fewer than 20 kill rounds:\n{section}");
         GuestAssert.Contains("stalls=0", section);
-        GuestAssert.Matches(@"writes completed=[1-9]\d* bytes=67108864 verify reads=[1-9]\d*", section);
+        GuestAssert.Matches(@"writes completed=[1-9]\d* bytes=134217728 verify reads=[1-9]\d*", section);
         GuestAssert.Contains("fio total_err=0 job errors=[0, 0]", section);
         GuestAssert.Contains("verify errors=0", section);
         GuestAssert.Contains("fio rc=0", section);

@@ -91,26 +91,37 @@ part_kill_fio() {
          --set Metrics:Enabled=false)
   "$S3" create vk --size 1GiB --chunk-size 1MiB >/dev/null; echo "create rc=$?"
   start_daemon k0 run vk "${KOPTS[@]}"
-  # Two jobs on separate 32 MiB ranges, one per CPU (so both ublk queues are busy), mixed sizes, QD 32, each block
+  # Two jobs on separate 64 MiB ranges, one per CPU (so both ublk queues are busy), mixed sizes, QD 32, each block
   # written once and checked by the read-back phase after the writes.
-  JOB_MIB=32
+  JOB_MIB=64
   fio --name=kill --eta=never --filename="$DEV" --direct=1 --ioengine=libaio --iodepth=32 --rw=randwrite \
     --bssplit=4k/40:16k/20:64k/20:128k/10:256k/10 --numjobs=2 --size=${JOB_MIB}M --offset_increment=512M \
     --cpus_allowed=0-1 --cpus_allowed_policy=split --randseed="$SEED" \
     --verify=crc32c --verify_fatal=0 --continue_on_error=verify \
     --output-format=json --output=/tmp/fio-kill.json 2>/tmp/fio-kill.err &
   F=$!
-  # A kill each time fio has written another 1/25 of its total since the last kill, none in the last step. A kill does
-  # not wait for the restarted daemon's "ready" line: the progress since the last kill shows the device was re-attached
-  # and serving, and a kill during the rest of the start-up is one more crash point.
+  # 24 kills, each once fio has written another 2 MiB since the last one (so the device was re-attached and serving)
+  # and none in the last 2 MiB. A kill does not wait for the restarted daemon's "ready" line: a kill during the rest of
+  # its start-up is one more crash point. The device's statistics are polled without forking (a fork costs tens of
+  # ms under TCG, while fio writes on), so a round writes little more than its 2 MiB.
+  exec {never}<> <(:)
+  wait_written() { # TARGET LIMIT_S
+    local end=$((SECONDS + $2)) ws
+    while [ "$SECONDS" -lt "$end" ]; do
+      read -r _ _ _ _ _ _ ws _ <"/sys/block/${DEV#/dev/}/stat"
+      [ "$ws" -ge "$1" ] && return 0
+      read -r -t 0.05 -u "$never" _
+    done
+    return 1
+  }
   start_sectors=$(written_sectors)
   total=$((2 * JOB_MIB * 2048))
-  step=$((total / 25))
+  step=$((2 * 2048))
   rounds=0 stalls=0 before_ready=0 t0=$SECONDS
   last=$start_sectors
-  while kill -0 "$F" 2>/dev/null && [ "$rounds" -lt 40 ]; do
+  while kill -0 "$F" 2>/dev/null && [ "$rounds" -lt 24 ]; do
     [ $(($(written_sectors) - start_sectors + step)) -lt "$total" ] || break
-    if ! wait_at_least $((last + step)) 90 written_sectors; then stalls=$((stalls + 1)); break; fi
+    if ! wait_written $((last + step)) 90; then stalls=$((stalls + 1)); break; fi
     [ "$rounds" -gt 0 ] && ! grep -q '^ready' "/tmp/k$rounds.out" && before_ready=$((before_ready + 1))
     rounds=$((rounds + 1))
     kill -9 "$R"; wait "$R" 2>/dev/null
