@@ -232,7 +232,7 @@ part_full_disk() {
   # One reading, printed: what the writer, the metrics and status say while the disk is full.
   echo "while full: writer progress (files, failures)=$(cat /tmp/full-writer.progress 2>/dev/null)"
   scrape /tmp/full.prom
-  for s in s3block_dirty_bytes s3block_journal_fill_ratio s3block_journal_full_waiters s3block_journal_full_waits_total \
+  for s in s3block_dirty_bytes s3block_journal_fill_ratio s3block_journal_disk_full s3block_journal_full_waiters s3block_journal_full_waits_total \
            s3block_volume_faulted s3block_volume_retries_total s3block_cache_disk_write_errors_total; do
     echo "while full: $s=$(value /tmp/full.prom $s)"
   done
