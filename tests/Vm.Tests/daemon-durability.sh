@@ -104,7 +104,8 @@ part_kill_fio() {
   # and none in the last 2 MiB. A kill does not wait for the restarted daemon's "ready" line: a kill during the rest of
   # its start-up is one more crash point. The device's statistics are polled without forking (a fork costs tens of
   # ms under TCG, while fio writes on), so a round writes little more than its 2 MiB.
-  exec {never}<> <(:)
+  # A FIFO nobody writes: `read -t` on it sleeps without forking (the guest has no /dev/fd for a <(:) instead).
+  rm -f /tmp/never && mkfifo /tmp/never && exec {never}<>/tmp/never
   wait_written() { # TARGET LIMIT_S
     local end=$((SECONDS + $2)) ws
     while [ "$SECONDS" -lt "$end" ]; do
