@@ -22,6 +22,12 @@ public abstract class GuestScriptRun : IAsyncLifetime
     /// <summary>How long the whole boot may take.</summary>
     protected abstract TimeSpan Timeout { get; }
 
+    /// <summary>
+    /// Size of a sparse raw image created for this run and attached as the guest's <c>/dev/vda</c> (0: no disk). It
+    /// lives under <c>artifacts/vm-disks</c> (a real filesystem: qemu opens it with O_DIRECT) and is deleted after.
+    /// </summary>
+    protected virtual long DiskBytes => 0;
+
     public async ValueTask InitializeAsync()
     {
         var binary = UblkServeBackendRun.S3BlockBinary;
@@ -30,12 +36,28 @@ public abstract class GuestScriptRun : IAsyncLifetime
             throw new InvalidOperationException($"{binary} is missing: build src/Ublk.Host first");
         }
 
-        var options = new GuestVmOptions { Environment = new Dictionary<string, string>
+        string? disk = DiskBytes > 0 ? CreateDisk() : null;
+        var options = new GuestVmOptions
         {
-            ["S3BLOCK_BIN"] = binary,
-            ["S3BLOCK_REPO"] = GuestVm.RepoRoot,
-        } };
-        Run = await GuestVm.RunAsync(Script, Timeout, options, TestContext.Current.CancellationToken);
+            Environment = new Dictionary<string, string>
+            {
+                ["S3BLOCK_BIN"] = binary,
+                ["S3BLOCK_REPO"] = GuestVm.RepoRoot,
+            },
+            Disks = disk is null ? [] : [disk],
+        };
+        try
+        {
+            Run = await GuestVm.RunAsync(Script, Timeout, options, TestContext.Current.CancellationToken);
+        }
+        finally
+        {
+            if (disk is not null)
+            {
+                File.Delete(disk);
+            }
+        }
+
         TestContext.Current.TestOutputHelper?.WriteLine(Run.Describe());
         SaveLog();
         CheckOutput(Run.Output);
@@ -46,6 +68,19 @@ public abstract class GuestScriptRun : IAsyncLifetime
     {
         GC.SuppressFinalize(this);
         return ValueTask.CompletedTask;
+    }
+
+    private string CreateDisk()
+    {
+        var folder = Path.Combine(GuestVm.RepoRoot, "artifacts", "vm-disks");
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, $"{GetType().Name}-{Environment.ProcessId}.img");
+        using (var image = new FileStream(path, FileMode.Create, FileAccess.Write))
+        {
+            image.SetLength(DiskBytes);
+        }
+
+        return path;
     }
 
     /// <summary>Keeps the whole run (output and console) in <c>artifacts/vm-logs/FIXTURE.log</c> for a look after a failure.</summary>

@@ -31,6 +31,12 @@ public sealed record GuestVmOptions
     /// <summary>Extra kernel command line (run.sh --kernel-args).</summary>
     public string? KernelArguments { get; init; }
 
+    /// <summary>
+    /// Raw image files on the host attached as virtio disks (run.sh --disk, cache=none): <c>/dev/vda</c>, <c>/dev/vdb</c>, ...
+    /// in order, after <c>modprobe virtio_blk</c> in the guest. A real block device where tmpfs would make fdatasync free.
+    /// </summary>
+    public IReadOnlyList<string> Disks { get; init; } = [];
+
     /// <summary>Also capture the boot console and timings in <see cref="GuestVmResult.HarnessLog"/> (run.sh --verbose).</summary>
     public bool Verbose { get; init; }
 
@@ -141,6 +147,11 @@ public static class GuestVm
             if (options.KernelArguments is { } kernelArguments)
             {
                 args.AddRange(["--kernel-args", kernelArguments]);
+            }
+
+            foreach (var disk in options.Disks)
+            {
+                args.AddRange(["--disk", Path.GetFullPath(disk)]);
             }
 
             if (options.Verbose)
