@@ -22,6 +22,12 @@ public abstract class GuestScriptRun : IAsyncLifetime
     /// <summary>How long the whole boot may take.</summary>
     protected abstract TimeSpan Timeout { get; }
 
+    /// <summary>More environment for the guest script.</summary>
+    protected virtual IReadOnlyDictionary<string, string> ExtraEnvironment => new Dictionary<string, string>();
+
+    /// <summary>Creates the raw images to attach as virtio disks (/dev/vda, ...), called once before the boot.</summary>
+    protected virtual IReadOnlyList<string> PrepareDisks() => [];
+
     public async ValueTask InitializeAsync()
     {
         var binary = UblkServeBackendRun.S3BlockBinary;
@@ -30,11 +36,12 @@ public abstract class GuestScriptRun : IAsyncLifetime
             throw new InvalidOperationException($"{binary} is missing: build src/Ublk.Host first");
         }
 
-        var options = new GuestVmOptions { Environment = new Dictionary<string, string>
+        var environment = new Dictionary<string, string>(ExtraEnvironment)
         {
             ["S3BLOCK_BIN"] = binary,
             ["S3BLOCK_REPO"] = GuestVm.RepoRoot,
-        } };
+        };
+        var options = new GuestVmOptions { Environment = environment, Disks = PrepareDisks() };
         Run = await GuestVm.RunAsync(Script, Timeout, options, TestContext.Current.CancellationToken);
         TestContext.Current.TestOutputHelper?.WriteLine(Run.Describe());
         SaveLog();

@@ -19,6 +19,9 @@ public sealed record GuestVmOptions
     /// </summary>
     public string? ShareDirectory { get; init; }
 
+    /// <summary>Raw image files attached as virtio disks, /dev/vda, /dev/vdb, ... in this order (run.sh --disk; cache=none).</summary>
+    public IReadOnlyList<string> Disks { get; init; } = [];
+
     /// <summary>Extra environment variables for the guest command (run.sh --env).</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
@@ -126,6 +129,11 @@ public static class GuestVm
             if (options.ShareDirectory is { } share)
             {
                 args.AddRange(["--share", Path.GetFullPath(share)]);
+            }
+
+            foreach (var disk in options.Disks)
+            {
+                args.AddRange(["--disk", Path.GetFullPath(disk)]);
             }
 
             foreach (var (name, value) in options.Environment)
