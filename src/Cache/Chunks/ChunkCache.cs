@@ -5,9 +5,12 @@ namespace S3Block.Cache.Chunks;
 /// disk tier that survives restarts. Dirty data never lives here (that is the journal's job).
 /// </summary>
 /// <remarks>
-/// <para><b>No invalidation.</b> Every chunk version in S3 has its own never-reused key, so an entry can never be
-/// stale; the cache only evicts (LRU, per tier, within byte budgets) and verifies (see <see cref="ChunkFileFormat"/>:
-/// a damaged disk entry is deleted and reported as a miss, never served).</para>
+/// <para><b>No invalidation.</b> A key must name the same bytes forever. Object keys alone do not: a volume
+/// re-created under the same name starts its epochs and commits again, and would find the old volume's entries. So the
+/// volume puts its id (new for every <c>create</c>) in front of every key (S3Block/Volume/VolumeBoundChunkCache.cs);
+/// with that, an entry can never be stale, and the cache only evicts (LRU, per tier, within byte budgets) and verifies
+/// (see <see cref="ChunkFileFormat"/>: the key is compared and the checksums of the bytes read are checked on every disk
+/// read; a damaged or foreign disk entry is deleted and reported as a miss, never served).</para>
 /// <para><b>Tiers.</b> Reads try RAM, then disk. <see cref="PutAsync"/> stores in both (a just-fetched or just-uploaded
 /// chunk is hot). A chunk read from disk in ranges is loaded whole into RAM after
 /// <see cref="ChunkCacheOptions.PromoteAfterDiskHits"/> hits. <see cref="TryGetWholeAsync"/> does not promote: its
@@ -65,7 +68,8 @@ public sealed class ChunkCache : IDisposable
 
     /// <summary>
     /// Copies <paramref name="destination"/>.Length bytes of the chunk <paramref name="key"/>, starting at byte
-    /// <paramref name="offset"/> of its image, into <paramref name="destination"/>. Reads only that range from disk.
+    /// <paramref name="offset"/> of its image, into <paramref name="destination"/>. Reads only that range from disk, widened to
+    /// whole 4 KiB blocks, and checks the CRC32C of each of those blocks (a mismatch is a miss and drops the entry).
     /// </summary>
     /// <returns>True on a hit (all bytes copied); false on a miss (<paramref name="destination"/> may have been written
     /// to, but holds nothing to use).</returns>
@@ -188,6 +192,7 @@ public sealed class ChunkCache : IDisposable
             DiskBytes = diskBytes,
             DiskEntries = diskEntries,
             CorruptEntries = Interlocked.Read(ref _counters.CorruptEntries),
+            ChecksumMismatches = Interlocked.Read(ref _counters.ChecksumMismatches),
             DiskBytesRead = Interlocked.Read(ref _counters.DiskBytesRead),
             DiskBytesWritten = Interlocked.Read(ref _counters.DiskBytesWritten),
             DiskPutsSkipped = Interlocked.Read(ref _counters.DiskPutsSkipped),

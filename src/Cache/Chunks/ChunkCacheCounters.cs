@@ -9,6 +9,7 @@ internal sealed class ChunkCacheCounters
     public long MemoryEvictions;
     public long DiskEvictions;
     public long CorruptEntries;
+    public long ChecksumMismatches;
     public long DiskBytesRead;
     public long DiskBytesWritten;
     public long DiskPutsSkipped;

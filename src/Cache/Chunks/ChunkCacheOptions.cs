@@ -9,7 +9,8 @@ public sealed class ChunkCacheOptions
     public string Folder { get; set; } = "data/chunk-cache";
 
     /// <summary>The most bytes the disk tier may occupy, in bytes, counting whole files (each entry is its image plus a
-    /// 4 KiB header) and files being written. Default: 10 GiB. At least one chunk plus its header.</summary>
+    /// 4 KiB header and its block checksum table, 0.1% of the image) and files being written. Default: 10 GiB. At least
+    /// one chunk plus its header and table.</summary>
     public long DiskBudgetBytes { get; set; } = 10L << 30;
 
     /// <summary>The most bytes of chunk images the RAM tier may hold, in bytes. Default: 256 MiB. 0 disables the RAM
@@ -53,7 +54,7 @@ public sealed class ChunkCacheOptions
         var oneEntry = ChunkFileFormat.FileLength(chunkSizeBytes);
         if (DiskBudgetBytes < oneEntry)
         {
-            yield return $"{section}:DiskBudgetBytes: must be at least one chunk ({oneEntry} bytes: {chunkSizeBytes} of data and a {ChunkFileFormat.DataOffset}-byte header), not {DiskBudgetBytes}";
+            yield return $"{section}:DiskBudgetBytes: must be at least one chunk ({oneEntry} bytes: {chunkSizeBytes} of data, a {ChunkFileFormat.DataOffset}-byte header and {ChunkFileFormat.TableLength(chunkSizeBytes)} bytes of block checksums), not {DiskBudgetBytes}";
         }
 
         if (MemoryBudgetBytes != 0 && MemoryBudgetBytes < chunkSizeBytes)

@@ -28,8 +28,8 @@ public sealed record ChunkCacheStatistics
     /// <summary>Entries in the RAM tier. Gauge.</summary>
     public long MemoryEntries { get; init; }
 
-    /// <summary>Bytes of entry files in the disk tier (images plus 4 KiB headers; files still being written are not
-    /// included). Gauge.</summary>
+    /// <summary>Bytes of entry files in the disk tier (images plus 4 KiB headers and block checksum tables; files still
+    /// being written are not included). Gauge.</summary>
     public long DiskBytes { get; init; }
 
     /// <summary>Entries in the disk tier. Gauge.</summary>
@@ -39,10 +39,15 @@ public sealed record ChunkCacheStatistics
     /// or on a read. Counter.</summary>
     public long CorruptEntries { get; init; }
 
-    /// <summary>Bytes read from entry files (headers and data). Counter.</summary>
+    /// <summary>Disk reads whose bytes did not match their checksum: the data CRC of a whole-image read, the CRC of a
+    /// block a ranged read touched, or the CRC of an entry's block checksum table. Each was a miss, and its entry was
+    /// deleted (and counted in <see cref="CorruptEntries"/> by whichever read dropped it). Counter.</summary>
+    public long ChecksumMismatches { get; init; }
+
+    /// <summary>Bytes read from entry files (headers, data and checksum tables). Counter.</summary>
     public long DiskBytesRead { get; init; }
 
-    /// <summary>Bytes written to entry files (headers and data). Counter.</summary>
+    /// <summary>Bytes written to entry files (headers, data and checksum tables). Counter.</summary>
     public long DiskBytesWritten { get; init; }
 
     /// <summary>Puts that did not reach the disk tier: the image does not fit the budget next to the files being

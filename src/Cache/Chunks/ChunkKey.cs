@@ -5,7 +5,8 @@ using System.Text;
 namespace S3Block.Cache.Chunks;
 
 /// <summary>
-/// A chunk's generation key (e.g. <c>vol1/chunks/00000000000003a1/00000002-00000000000000000017</c>) with what the
+/// A chunk's cache key (the volume's id and the chunk's object key, e.g.
+/// <c>6f1c...e2/vol1/chunks/00000000000003a1/00000002-00000000000000000017</c>) with what the
 /// cache derives from it: its UTF-8 bytes (stored in the entry header and compared on every disk read) and a 128-bit
 /// digest that names the entry's file.
 /// </summary>

@@ -7,10 +7,11 @@ namespace S3Block.Cache.Chunks;
 internal sealed partial class DiskTier
 {
     /// <summary>
-    /// Reads <paramref name="destination"/>.Length bytes of the image at <paramref name="offset"/>. Checks the header
-    /// and the file length when it opens the file (which then stays open, see <see cref="OpenFileCache"/>), and the
-    /// data CRC when the range is the whole image. False when the file has vanished, is short, or is damaged (a damaged
-    /// entry is deleted); never returns partial or unverified-header data.
+    /// Reads <paramref name="destination"/>.Length bytes of the image at <paramref name="offset"/>. Checks the header,
+    /// the file length and the block checksum table when it opens the file (which then stays open, see
+    /// <see cref="OpenFileCache"/>), the key on every hit, and the checksum of every block the range touches. False
+    /// when the file has vanished, is short, or is damaged (a damaged entry is deleted); never returns partial or
+    /// unverified data.
     /// </summary>
     /// <remarks>
     /// Reads with plain pread on the calling thread. .NET emulates asynchronous file reads on Linux by running that same
@@ -32,6 +33,12 @@ internal sealed partial class DiskTier
         {
             try
             {
+                if (!open.KeyUtf8.AsSpan().SequenceEqual(key.Utf8))
+                {
+                    // Another key hashing to the same name (odds ~2^-64): not ours, and not damaged either.
+                    return false;
+                }
+
                 return ReadChecked(open, offset, destination);
             }
             catch (ObjectDisposedException)
@@ -60,7 +67,13 @@ internal sealed partial class DiskTier
                 return false;
             }
 
-            var opened = new OpenFile(entry, file, header.DataLength, header.DataCrc);
+            if (TryReadTable(file, header) is not { } blockCrcs)
+            {
+                DropCorrupt(entry, checksumMismatch: true);
+                return false;
+            }
+
+            var opened = new OpenFile(entry, file, key.Utf8, header.DataLength, blockCrcs);
             if (!ReadChecked(opened, offset, destination))
             {
                 return false;
@@ -84,17 +97,79 @@ internal sealed partial class DiskTier
         }
     }
 
-    /// <summary>Reads a range of an open entry file, checking the CRC when the range is the whole image; a short file or
-    /// a CRC mismatch drops the entry.</summary>
+    /// <summary>
+    /// Reads a range of an open entry file and checks the CRC of every block it touches. Whole blocks are read straight
+    /// into <paramref name="destination"/>; a block the range covers only in part (an unaligned start or end) is read
+    /// whole into a scratch buffer, checked, and the part copied. A short file or a mismatch drops the entry.
+    /// </summary>
     private bool ReadChecked(OpenFile file, long offset, Span<byte> destination)
     {
-        if (!TryReadExactly(file.Handle, destination, ChunkFileFormat.DataOffset + offset)
-            || (offset == 0 && destination.Length == file.DataLength && Crc32C.Compute(destination) != file.DataCrc))
+        const int B = ChunkFileFormat.BlockSize;
+        var end = offset + destination.Length;
+        var position = offset;
+        while (position < end)
+        {
+            var block = position / B;
+            var blockStart = block * B;
+            var blockEnd = Math.Min(blockStart + B, file.DataLength);
+            if (position == blockStart && blockEnd <= end)
+            {
+                // As many whole blocks as the range holds (up to its end, or the image's shorter last block).
+                var wholeEnd = end == file.DataLength ? end : end / B * B;
+                var span = destination.Slice((int)(position - offset), (int)(wholeEnd - position));
+                if (!TryReadExactly(file.Handle, span, ChunkFileFormat.DataOffset + position))
+                {
+                    DropCorrupt(file.Entry);
+                    return false;
+                }
+
+                for (var at = 0; at < span.Length; at += B)
+                {
+                    if (Crc32C.Compute(span.Slice(at, Math.Min(B, span.Length - at))) != file.BlockCrcs[block + (at / B)])
+                    {
+                        DropCorrupt(file.Entry, checksumMismatch: true);
+                        return false;
+                    }
+                }
+
+                position = wholeEnd;
+            }
+            else
+            {
+                var partEnd = Math.Min(end, blockEnd);
+                if (!ReadPartOfBlockChecked(file, block, position, destination.Slice((int)(position - offset), (int)(partEnd - position))))
+                {
+                    return false;
+                }
+
+                position = partEnd;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Reads block <paramref name="block"/> whole into a scratch buffer, checks its CRC, and copies the part
+    /// from <paramref name="position"/> into <paramref name="destination"/>. A method of its own so that the aligned
+    /// path (the common one) does not pay for clearing the scratch buffer.</summary>
+    private bool ReadPartOfBlockChecked(OpenFile file, long block, long position, Span<byte> destination)
+    {
+        var blockStart = block * ChunkFileFormat.BlockSize;
+        Span<byte> whole = stackalloc byte[ChunkFileFormat.BlockSize];
+        whole = whole[..(int)(Math.Min(blockStart + ChunkFileFormat.BlockSize, file.DataLength) - blockStart)];
+        if (!TryReadExactly(file.Handle, whole, ChunkFileFormat.DataOffset + blockStart))
         {
             DropCorrupt(file.Entry);
             return false;
         }
 
+        if (Crc32C.Compute(whole) != file.BlockCrcs[block])
+        {
+            DropCorrupt(file.Entry, checksumMismatch: true);
+            return false;
+        }
+
+        whole.Slice((int)(position - blockStart), destination.Length).CopyTo(destination);
         return true;
     }
 
@@ -139,10 +214,15 @@ internal sealed partial class DiskTier
             }
 
             var image = GC.AllocateUninitializedArray<byte>(checked((int)checkedHeader.DataLength));
-            if (!TryReadExactly(file, image, ChunkFileFormat.DataOffset)
-                || Crc32C.Compute(image) != checkedHeader.DataCrc)
+            if (!TryReadExactly(file, image, ChunkFileFormat.DataOffset))
             {
                 DropCorrupt(entry);
+                return null;
+            }
+
+            if (Crc32C.Compute(image) != checkedHeader.DataCrc)
+            {
+                DropCorrupt(entry, checksumMismatch: true);
                 return null;
             }
 
@@ -175,21 +255,39 @@ internal sealed partial class DiskTier
 
     /// <summary>Reads the header's fixed fields and key, checks them against <paramref name="key"/>, the index and the
     /// file length; null when anything is off.</summary>
-    private (long DataLength, uint DataCrc)? TryReadHeader(SafeFileHandle file, ChunkKey key, DiskEntry entry)
+    private ChunkFileFormat.HeaderFields? TryReadHeader(SafeFileHandle file, ChunkKey key, DiskEntry entry)
     {
         var length = ChunkFileFormat.FixedSize + key.Utf8.Length;
         var buffer = ArrayPool<byte>.Shared.Rent(length);
         try
         {
             if (!TryReadExactly(file, buffer.AsSpan(0, length), 0)
-                || !ChunkFileFormat.TryReadHeader(buffer.AsSpan(0, length), key.Utf8, out var dataLength, out var dataCrc)
-                || dataLength != entry.DataLength
-                || RandomAccess.GetLength(file) != ChunkFileFormat.FileLength(dataLength))
+                || !ChunkFileFormat.TryReadHeader(buffer.AsSpan(0, length), key.Utf8, out var fields)
+                || fields.DataLength != entry.DataLength
+                || RandomAccess.GetLength(file) != ChunkFileFormat.FileLength(fields.DataLength))
             {
                 return null;
             }
 
-            return (dataLength, dataCrc);
+            return fields;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Reads the block checksum table and checks it against the header's CRC of it; null when it does not verify.</summary>
+    private uint[]? TryReadTable(SafeFileHandle file, ChunkFileFormat.HeaderFields header)
+    {
+        var length = ChunkFileFormat.TableLength(header.DataLength);
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var table = buffer.AsSpan(0, length);
+            return TryReadExactly(file, table, ChunkFileFormat.TableOffset(header.DataLength))
+                ? ChunkFileFormat.TryReadTable(table, header.TableCrc)
+                : null;
         }
         finally
         {

@@ -10,9 +10,10 @@ internal sealed partial class DiskTier
     /// files that do not verify, indexes the rest in LRU order of their "last used" stamp (mtime), and evicts the least
     /// recently used entries beyond <paramref name="budget"/>.
     /// </summary>
-    /// <remarks>Entries are trusted across restarts because a key is never reused for other bytes. Each file's header is
-    /// read and checked (magic, version, header CRC, key hashing to the file name, file length); the data CRC is not
-    /// (that would read the whole cache) and is checked on the first whole read instead.</remarks>
+    /// <remarks>Entries are trusted across restarts because a key is never reused for other bytes (the volume puts its
+    /// id into every key). Each file's header is read and checked (magic, version, header CRC, key hashing to the file
+    /// name, file length); the checksums are not (that would read the whole cache) and are checked by the reads
+    /// instead. Entries of an older format version are deleted unread and reported apart from damaged ones.</remarks>
     public static DiskTier Open(
         string folder, long budget, TimeSpan stampInterval, ChunkCacheCounters counters, out ChunkCacheStartupReport report)
     {
@@ -57,7 +58,7 @@ internal sealed partial class DiskTier
     {
         var shards = new DirectoryInfo(_folder).EnumerateDirectories().Where(d => ChunkFileName.IsShardName(d.Name)).ToArray();
         var perShard = new List<(DiskEntry Entry, DateTime LastUsed)>[shards.Length];
-        int temps = 0, corrupt = 0;
+        int temps = 0, corrupt = 0, oldFormat = 0;
         Parallel.For(0, shards.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
         {
             var shard = shards[i];
@@ -72,15 +73,20 @@ internal sealed partial class DiskTier
                 }
                 else if (ChunkFileName.TryParseEntryName(shard.Name, file.Name, out var digest))
                 {
-                    if (TryCheckEntryFile(file, digest, header, out var dataLength))
+                    switch (CheckEntryFile(file, digest, header, out var dataLength))
                     {
-                        var lastUsed = file.LastWriteTimeUtc;
-                        entries.Add((new DiskEntry(digest, dataLength, lastUsed.Ticks), lastUsed));
-                    }
-                    else
-                    {
-                        TryDeleteFile(file.FullName);
-                        Interlocked.Increment(ref corrupt);
+                        case EntryFileCheck.Valid:
+                            var lastUsed = file.LastWriteTimeUtc;
+                            entries.Add((new DiskEntry(digest, dataLength, lastUsed.Ticks), lastUsed));
+                            break;
+                        case EntryFileCheck.OlderFormat:
+                            TryDeleteFile(file.FullName); // written by an older version: never misread as this one
+                            Interlocked.Increment(ref oldFormat);
+                            break;
+                        default:
+                            TryDeleteFile(file.FullName);
+                            Interlocked.Increment(ref corrupt);
+                            break;
                     }
                 }
             }
@@ -106,11 +112,18 @@ internal sealed partial class DiskTier
         }
 
         Interlocked.Add(ref _counters.CorruptEntries, corrupt);
-        return new ChunkCacheStartupReport(_entries.Count, _bytes, temps, corrupt, evicted, started.Elapsed);
+        return new ChunkCacheStartupReport(_entries.Count, _bytes, temps, corrupt, oldFormat, evicted, started.Elapsed);
+    }
+
+    private enum EntryFileCheck
+    {
+        Valid,
+        OlderFormat,
+        Damaged,
     }
 
     /// <summary>Checks an entry file's header, that its key hashes to the file name, and its length.</summary>
-    private static bool TryCheckEntryFile(FileInfo file, UInt128 digest, byte[] buffer, out long dataLength)
+    private static EntryFileCheck CheckEntryFile(FileInfo file, UInt128 digest, byte[] buffer, out long dataLength)
     {
         dataLength = 0;
         try
@@ -123,13 +136,20 @@ internal sealed partial class DiskTier
                 read += n;
             }
 
+            if (ChunkFileFormat.IsOlderFormat(buffer.AsSpan(0, read)))
+            {
+                return EntryFileCheck.OlderFormat;
+            }
+
             return ChunkFileFormat.TryReadHeader(buffer.AsSpan(0, read), out var keyUtf8, out dataLength)
                 && ChunkKey.DigestOf(keyUtf8) == digest
-                && RandomAccess.GetLength(handle) == ChunkFileFormat.FileLength(dataLength);
+                && RandomAccess.GetLength(handle) == ChunkFileFormat.FileLength(dataLength)
+                    ? EntryFileCheck.Valid
+                    : EntryFileCheck.Damaged;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return false;
+            return EntryFileCheck.Damaged;
         }
     }
 }

@@ -110,21 +110,28 @@ internal sealed partial class DiskTier
         return true;
     }
 
-    /// <summary>Writes header and image to a new file. No fsync: a cache entry lost in a crash is fetched again, and
-    /// one torn by a crash is caught by the header, length and CRC checks (it also never got its final name).</summary>
+    /// <summary>Writes header, image and block checksum table to a new file. No fsync: a cache entry lost in a crash is
+    /// fetched again, and one torn by a crash is caught by the header, length and CRC checks (it also never got its final
+    /// name).</summary>
     private async Task WriteFileAsync(string path, ChunkKey key, ReadOnlyMemory<byte> image, CancellationToken cancellationToken)
     {
+        var tableLength = ChunkFileFormat.TableLength(image.Length);
         var header = ArrayPool<byte>.Shared.Rent(ChunkFileFormat.DataOffset);
+        var table = ArrayPool<byte>.Shared.Rent(tableLength);
         try
         {
-            ChunkFileFormat.WriteHeader(header, key.Utf8, image.Length, Crc32C.Compute(image.Span));
+            ChunkFileFormat.WriteTable(table.AsSpan(0, tableLength), image.Span);
+            var tableCrc = Crc32C.Compute(table.AsSpan(0, tableLength));
+            ChunkFileFormat.WriteHeader(header, key.Utf8, image.Length, Crc32C.Compute(image.Span), tableCrc);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             using var file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write);
-            await RandomAccess.WriteAsync(file, [header.AsMemory(0, ChunkFileFormat.DataOffset), image], 0, cancellationToken);
+            await RandomAccess.WriteAsync(
+                file, [header.AsMemory(0, ChunkFileFormat.DataOffset), image, table.AsMemory(0, tableLength)], 0, cancellationToken);
             Interlocked.Add(ref _counters.DiskBytesWritten, ChunkFileFormat.FileLength(image.Length));
         }
         finally
         {
+            ArrayPool<byte>.Shared.Return(table);
             ArrayPool<byte>.Shared.Return(header);
         }
     }

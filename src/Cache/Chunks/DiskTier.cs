@@ -163,9 +163,16 @@ internal sealed partial class DiskTier : IDisposable
 
     /// <summary>
     /// Removes an entry whose file turned out damaged, if the index still holds this very entry, and deletes the file.
+    /// <paramref name="checksumMismatch"/> says the damage was found by a data or block checksum (also counted apart).
     /// </summary>
-    private void DropCorrupt(DiskEntry entry)
+    private void DropCorrupt(DiskEntry entry, bool checksumMismatch = false)
     {
+        if (checksumMismatch)
+        {
+            // Counted even when the entry is gone already: the bytes read did not match, whoever drops the entry.
+            Interlocked.Increment(ref _counters.ChecksumMismatches);
+        }
+
         lock (_lock)
         {
             if (!_entries.TryGetValue(entry.Digest, out var current) || !ReferenceEquals(current, entry))

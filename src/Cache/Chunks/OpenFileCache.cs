@@ -3,9 +3,10 @@ using Microsoft.Win32.SafeHandles;
 namespace S3Block.Cache.Chunks;
 
 /// <summary>
-/// The disk tier's open entry files: a small LRU of read handles whose header was checked when they were opened, so a
-/// ranged hit costs one pread instead of open, header read, fstat, pread and close (bench/ChunkCacheBench: a 4 KiB
-/// hit went from 0.05–0.07× a plain pread to 0.30×; hashing the key and the index lookups are most of the rest).
+/// The disk tier's open entry files: a small LRU of read handles whose header and block checksum table were checked
+/// when they were opened, so a ranged hit costs one pread and the checksums of the blocks it read instead of open,
+/// header and table reads, fstat, pread and close (bench/ChunkCacheBench: a 4 KiB hit went from 0.05–0.07× a plain
+/// pread to 0.30×; hashing the key and the index lookups are most of the rest).
 /// </summary>
 /// <remarks>
 /// <para>A handle belongs to one <see cref="DiskEntry"/> object (reference identity) and is closed when that entry
@@ -105,5 +106,6 @@ internal sealed class OpenFileCache(int capacity) : IDisposable
     }
 }
 
-/// <summary>An entry file open for reading, with the image length and CRC its checked header gave.</summary>
-internal sealed record OpenFile(DiskEntry Entry, SafeFileHandle Handle, long DataLength, uint DataCrc);
+/// <summary>An entry file open for reading, with what its checked header and table gave: the key it holds (compared
+/// with the caller's on every hit), the image length, and the CRC32C of each block of the image.</summary>
+internal sealed record OpenFile(DiskEntry Entry, SafeFileHandle Handle, byte[] KeyUtf8, long DataLength, uint[] BlockCrcs);

@@ -14,7 +14,9 @@ public sealed partial class FlushJournal
 
     /// <summary>
     /// Appends a record and returns where it is. When this returns, the record is readable but not durable; use
-    /// <see cref="FlushAsync"/> or <see cref="WaitDurableAsync"/> for durability.
+    /// <see cref="FlushAsync"/> or <see cref="WaitDurableAsync"/> for durability. Returns in sequence order: when the
+    /// append of sequence S returns, every record below S is completely written too, so a process crash (which keeps
+    /// the page cache) can never leave a hole below an acknowledged record.
     /// </summary>
     /// <param name="type">Write (payload = the data), Zero (no payload) or Opaque.</param>
     /// <param name="deviceOffset">Device offset in bytes (Opaque: any value).</param>
@@ -53,7 +55,10 @@ public sealed partial class FlushJournal
         }
 
         WriteRecord(reservation, type, deviceOffset, length, payload);
-        CompleteWrite(reservation.Sequence);
+        if (CompleteWrite(reservation.Sequence) is { } earlierWrites)
+        {
+            await earlierWrites;
+        }
 
         Interlocked.Increment(ref _recordsAppended);
         Interlocked.Add(ref _payloadBytesAppended, payload.Length);
@@ -121,6 +126,7 @@ public sealed partial class FlushJournal
             while (true)
             {
                 Task spaceFreed;
+                bool diskFull;
                 lock (_lock)
                 {
                     if (TryReserveLocked(recordSize, waited: true, out var reservation))
@@ -129,12 +135,16 @@ public sealed partial class FlushJournal
                     }
 
                     spaceFreed = _spaceFreed.Task;
+                    diskFull = _diskFullSince is not null;
                     Interlocked.Increment(ref _appendsWaitingForSpace);
                 }
 
                 try
                 {
-                    await spaceFreed.WaitAsync(cancellationToken);
+                    // A full journal waits for a release; a full disk also for other files to give space back.
+                    await (diskFull
+                        ? Task.WhenAny(spaceFreed, Task.Delay(_options.DiskFullRetryInterval, cancellationToken))
+                        : spaceFreed).WaitAsync(cancellationToken);
                 }
                 finally
                 {
@@ -166,7 +176,20 @@ public sealed partial class FlushJournal
 
         if (startSegment)
         {
-            _active = CreateSegmentLocked(_nextSequence);
+            try
+            {
+                _active = CreateSegmentLocked(_nextSequence);
+            }
+            catch (IOException e) when (FileDurability.IsDiskFull(e))
+            {
+                // No sequence was handed out: the append waits (DiskFullRetryInterval) instead of failing.
+                _diskFullSince ??= DateTimeOffset.UtcNow;
+                Interlocked.Increment(ref _diskFullWaits);
+                reservation = default;
+                return false;
+            }
+
+            _diskFullSince = null;
             _usedBytes += _active.EndOffset;
         }
 
@@ -181,7 +204,10 @@ public sealed partial class FlushJournal
         return true;
     }
 
-    /// <summary>Creates a segment file with its header; it becomes the active segment. Call under the lock.</summary>
+    /// <summary>
+    /// Creates a segment file, preallocated to its full size, with its header; it becomes the active segment. Call
+    /// under the lock. Throws an <see cref="IOException"/> (disk full) before any sequence in it is handed out.
+    /// </summary>
     /// <remarks>Rare (once per segment size), so doing the file creation under the lock is acceptable.</remarks>
     private JournalSegment CreateSegmentLocked(long firstSequence)
     {
@@ -190,6 +216,7 @@ public sealed partial class FlushJournal
         var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
         try
         {
+            FileDurability.Preallocate(handle, _options.SegmentSizeBytes);
             var unit = new byte[alignment];
             new SegmentHeader(_volumeId, _writerEpoch, firstSequence, alignment).Write(unit);
             RandomAccess.Write(handle, unit, 0);
@@ -236,20 +263,41 @@ public sealed partial class FlushJournal
         }
     }
 
-    /// <summary>Marks a record written; wakes the durability loop when a waiter or closing needs it.</summary>
-    private void CompleteWrite(long sequence)
+    /// <summary>
+    /// Marks a record written, releases the appends this completes in sequence order, and wakes the durability loop
+    /// when a waiter or closing needs it. Returns a task to await when a lower sequence is still being written
+    /// (the append must not be acknowledged before it), or null.
+    /// </summary>
+    private Task? CompleteWrite(long sequence)
     {
         bool wake;
+        Task? earlierWrites = null;
         lock (_lock)
         {
             _writes.Complete(sequence);
+            var written = _writes.WrittenThrough;
+            while (_writtenWaiters.TryPeek(out var waiter, out var waiting) && waiting <= written)
+            {
+                _writtenWaiters.Dequeue();
+                waiter.TrySetResult();
+            }
+
+            if (written < sequence)
+            {
+                var waiter = NewSignalSource();
+                _writtenWaiters.Enqueue(waiter, sequence);
+                earlierWrites = waiter.Task;
+            }
+
             wake = _closing
-                || (_durabilityWaiters.TryPeek(out _, out var earliest) && earliest <= _writes.WrittenThrough);
+                || (_durabilityWaiters.TryPeek(out _, out var earliest) && earliest <= written);
         }
 
         if (wake)
         {
             _syncSignal.Set();
         }
+
+        return earlierWrites;
     }
 }

@@ -93,6 +93,7 @@ public sealed partial class FlushJournal
     private void DurabilityRounds()
     {
         var toSync = new List<JournalSegment>();
+        JournalSegment? unsyncedMark = null;
         while (true)
         {
             _syncSignal.Reset();
@@ -113,7 +114,7 @@ public sealed partial class FlushJournal
                     toSync.Clear();
                     foreach (var segment in _segments)
                     {
-                        if (segment.LastSequence > _durableSequence && segment.Id <= written)
+                        if ((segment.LastSequence > _durableSequence && segment.Id <= written) || segment == unsyncedMark)
                         {
                             toSync.Add(segment);
                         }
@@ -121,7 +122,7 @@ public sealed partial class FlushJournal
                 }
                 else if (_closing && _writes.InFlight == 0)
                 {
-                    return;
+                    target = -2;
                 }
                 else
                 {
@@ -129,27 +130,32 @@ public sealed partial class FlushJournal
                 }
             }
 
-            if (target < 0)
+            if (target == -1)
             {
                 _syncSignal.Wait();
                 continue;
             }
 
-            var start = Stopwatch.GetTimestamp();
-            try
+            if (target == -2)
             {
-                foreach (var segment in toSync)
+                // Closing: seal the tail, so the last mark (how far the final sync reached) is durable too.
+                if (unsyncedMark is not null)
                 {
-                    SyncSegment(segment);
+                    TrySync([unsyncedMark], _durableSequence);
                 }
+
+                return;
             }
-            catch (Exception e)
+
+            var start = Stopwatch.GetTimestamp();
+            if (!TrySync(toSync, target))
             {
-                Fault(e);
                 return;
             }
 
             RecordSync(Stopwatch.GetTimestamp() - start);
+            JournalSegment? mark;
+            long markSequence, markOffset;
             lock (_lock)
             {
                 _durableSequence = target;
@@ -158,7 +164,127 @@ public sealed partial class FlushJournal
                     _durabilityWaiters.Dequeue();
                     waiter.TrySetResult();
                 }
+
+                mark = ReserveSyncMarkLocked(out markSequence, out markOffset);
             }
+
+            if (mark is not null && !TryWriteSyncMark(mark, markSequence, markOffset, target))
+            {
+                return;
+            }
+
+            unsyncedMark = mark;
+        }
+    }
+
+    /// <summary>
+    /// fsyncs the segments. On failure the journal faults and the failure is recorded where the next open finds it
+    /// (<see cref="JournalSyncFailure"/>): after a failed fdatasync the kernel may have dropped the dirty pages while
+    /// the page cache still shows their data, and a later fsync would report success for them.
+    /// </summary>
+    private bool TrySync(List<JournalSegment> segments, long target)
+    {
+        try
+        {
+            if (SyncFailureForTests is { } inject)
+            {
+                inject(target);
+            }
+
+            SyncRoundObserverForTests?.BeforeSync([.. segments.Select(s => s.Path)]);
+            foreach (var segment in segments)
+            {
+                SyncSegment(segment);
+            }
+
+            SyncRoundObserverForTests?.AfterSync();
+            return true;
+        }
+        catch (Exception e)
+        {
+            JournalSyncFailure.Record(_directory, _volumeId, Volatile.Read(ref _durableSequence), target, e);
+            Fault(e);
+            return false;
+        }
+    }
+
+    /// <summary>Test seam: called before each sync round with its target; throw to simulate a failed fdatasync.</summary>
+    internal Action<long>? SyncFailureForTests { get; set; }
+
+    /// <summary>Test seam: told which files each sync round makes durable, so a test can simulate a power cut.</summary>
+    internal ISyncRoundObserver? SyncRoundObserverForTests { get; set; }
+
+    /// <summary>Sees the journal's sync rounds (tests: what a power cut may lose).</summary>
+    internal interface ISyncRoundObserver
+    {
+        /// <summary>A round is about to fdatasync these files: what they hold now is durable once it succeeds.</summary>
+        void BeforeSync(IReadOnlyList<string> paths);
+
+        /// <summary>The round's fdatasyncs succeeded.</summary>
+        void AfterSync();
+    }
+
+    /// <summary>
+    /// Test seam: what a SIGKILL does to the journal. The durability thread stops at once without syncing, waiters
+    /// fail, files are closed (an append still before its write never writes); nothing is flushed or sealed.
+    /// </summary>
+    internal async Task CrashForTestsAsync()
+    {
+        Fault(new ObjectDisposedException(nameof(FlushJournal), "crashed (test)"));
+        await _durabilityThreadExited.Task;
+        lock (_lock)
+        {
+            _closing = true;
+            foreach (var segment in _segments)
+            {
+                segment.IsDeleted = true;
+                segment.Handle.Dispose();
+            }
+        }
+
+        _lockFile.Dispose();
+    }
+
+    /// <summary>
+    /// Reserves room for a sync mark after the last reserved record of the active segment, or returns null when there
+    /// is no record before it or no room (a mark never starts a segment and never waits for space). Call under the lock.
+    /// </summary>
+    private JournalSegment? ReserveSyncMarkLocked(out long sequence, out long offset)
+    {
+        sequence = _nextSequence - 1;
+        offset = 0;
+        var segment = _active;
+        var size = JournalFormat.RecordSize(0, _options.RecordAlignment);
+        if (segment is null || segment.LastSequence < segment.Id
+            || segment.EndOffset + size > _options.SegmentSizeBytes || _usedBytes + size > _options.CapacityBytes)
+        {
+            return null;
+        }
+
+        offset = segment.EndOffset;
+        segment.EndOffset += size;
+        _usedBytes += size;
+        return segment;
+    }
+
+    /// <summary>Writes a sync mark (see <see cref="JournalFormat"/>). A failed write faults the journal.</summary>
+    private bool TryWriteSyncMark(JournalSegment segment, long sequence, long offset, long durableThrough)
+    {
+        var unit = new byte[segment.Alignment];
+        new RecordHeader(JournalRecordType.SyncMark, sequence, 0, 0, 0, durableThrough).Write(unit, []);
+        try
+        {
+            RandomAccess.Write(segment.Handle, unit, offset);
+            return true;
+        }
+        catch (ObjectDisposedException) when (segment.IsDeleted)
+        {
+            return true; // Released meanwhile: nothing in it needs vouching for.
+        }
+        catch (Exception e)
+        {
+            Fault(e);
+            return false;
         }
     }
 

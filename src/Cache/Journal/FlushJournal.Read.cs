@@ -57,9 +57,17 @@ public sealed partial class FlushJournal
             return false;
         }
 
-        var payload = new byte[header.PayloadLength];
-        return SegmentFileIO.ReadAt(segment.Handle, payload, position.RecordOffset + segment.Alignment) == payload.Length
-            && RecordHeader.ComputeCrc(headerBytes, payload) == RecordHeader.StoredCrc(headerBytes);
+        var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(header.PayloadLength);
+        try
+        {
+            var payload = rented.AsSpan(0, header.PayloadLength);
+            return SegmentFileIO.ReadAt(segment.Handle, payload, position.RecordOffset + segment.Alignment) == payload.Length
+                && RecordHeader.ComputeCrc(headerBytes, payload) == RecordHeader.StoredCrc(headerBytes);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
     private long PayloadFileOffset(JournalPosition position, long payloadOffset, int count, out JournalSegment segment)

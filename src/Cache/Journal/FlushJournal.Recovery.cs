@@ -107,6 +107,13 @@ public sealed partial class FlushJournal
                     continue;
                 }
 
+                if (scanned.UnusedFrom is { } unusedFrom)
+                {
+                    // Give back the preallocated space this segment never used (no sequence will ever go there).
+                    using var writable = SegmentFileIO.OpenForWrite(scanned.Path);
+                    RandomAccess.SetLength(writable, unusedFrom);
+                }
+
                 var handle = SegmentFileIO.OpenForRead(scanned.Path);
                 segments.Add(new JournalSegment(
                     scanned.Id, scanned.Path, handle, scanned.Header!.Value.Alignment, scanned.ValidEnd, scanned.LastSequence));

@@ -9,8 +9,8 @@ namespace S3Block.Cache.Journal;
 /// <see cref="JournalFormat"/>.
 /// </summary>
 /// <remarks>
-/// <para><b>Contract for the volume.</b> <see cref="AppendAsync"/> returns once the record is in the file (page
-/// cache): it is readable with <see cref="ReadPayload(JournalPosition, long, Span{byte})"/> at once but not yet
+/// <para><b>Contract for the volume.</b> <see cref="AppendAsync"/> returns once the record and every record before it
+/// are in the file (page cache), so acknowledgements follow sequence order: it is readable with <see cref="ReadPayload(JournalPosition, long, Span{byte})"/> at once but not yet
 /// durable (volatile-cache semantics). <see cref="FlushAsync"/> returns when every record appended before the call
 /// (including appends still in flight when it was called) is fsync'ed; <see cref="WaitDurableAsync"/> waits for one
 /// record (FUA). <see cref="ReleaseThrough"/> is called when the upload commit covers a sequence. Appends are never
@@ -40,12 +40,14 @@ public sealed partial class FlushJournal : IAsyncDisposable
     private readonly List<JournalSegment> _segments;
     private readonly WriteCompletionWindow _writes;
     private readonly PriorityQueue<TaskCompletionSource, long> _durabilityWaiters = new();
+    private readonly PriorityQueue<TaskCompletionSource, long> _writtenWaiters = new();
     private JournalSegment? _active;
     private long _nextSequence;
     private long _durableSequence;
     private long _releasedSequence;
     private long _usedBytes;
     private TaskCompletionSource _spaceFreed = NewSignalSource();
+    private DateTimeOffset? _diskFullSince;
     private bool _closing;
     private Exception? _fault;
 
@@ -65,6 +67,7 @@ public sealed partial class FlushJournal : IAsyncDisposable
     private long _appendsWaitedForSpace;
     private long _delayTicksTotal;
     private int _appendsWaitingForSpace;
+    private long _diskFullWaits;
 
     private FlushJournal(
         string directory,
@@ -118,6 +121,21 @@ public sealed partial class FlushJournal : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The last sequence handed out: every append that has returned (and some still writing) is at or below it. FLUSH
+    /// and drain target this, so they cover every acknowledged write whatever order the appends finish in.
+    /// </summary>
+    public long LastReservedSequence
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _nextSequence - 1;
+            }
+        }
+    }
+
     /// <summary>Every record at or below this sequence is fsync'ed.</summary>
     public long DurableSequence => Volatile.Read(ref _durableSequence);
 
@@ -164,9 +182,11 @@ public sealed partial class FlushJournal : IAsyncDisposable
         var lockFile = AcquireDirectoryLock(directory);
         try
         {
+            JournalSyncFailure.CheckAtOpen(directory, volumeId, options.AcceptSyncFailure);
             var scan = JournalScanner.Scan(directory, volumeId, writerEpoch, onRecord);
             var (segments, report) = Recover(scan, firstSequence, options.MidJournalCorruption);
             FileDurability.SyncDirectory(directory);
+            CheckCapacityCanExist(directory, options, segments.Sum(s => RandomAccess.GetLength(s.Handle)));
             return new FlushJournal(directory, volumeId, writerEpoch, options, lockFile, segments, report.NextSequence, report);
         }
         catch
@@ -181,8 +201,10 @@ public sealed partial class FlushJournal : IAsyncDisposable
     {
         long reserved, appended, durable, released, used;
         int segmentCount;
+        DateTimeOffset? diskFullSince;
         lock (_lock)
         {
+            diskFullSince = _diskFullSince;
             reserved = _nextSequence - 1;
             appended = _writes.WrittenThrough;
             durable = _durableSequence;
@@ -214,6 +236,8 @@ public sealed partial class FlushJournal : IAsyncDisposable
             CapacityBytes = _options.CapacityBytes,
             SegmentCount = segmentCount,
             ReplayDamageFound = _replayDamageFound,
+            DiskFullSince = diskFullSince,
+            DiskFullWaits = Interlocked.Read(ref _diskFullWaits),
         };
     }
 
@@ -276,6 +300,12 @@ public sealed partial class FlushJournal : IAsyncDisposable
                 waiter.TrySetException(new JournalFaultedException(_fault));
             }
 
+            // A lower sequence can never be written now: the appends waiting for it were never acknowledged.
+            while (_writtenWaiters.TryDequeue(out var waiter, out _))
+            {
+                waiter.TrySetException(new JournalFaultedException(_fault));
+            }
+
             _spaceFreed.TrySetResult();
         }
 
@@ -286,6 +316,21 @@ public sealed partial class FlushJournal : IAsyncDisposable
     private void PublishSegmentsLocked() => _segmentSnapshot = [.. _segments];
 
     private static TaskCompletionSource NewSignalSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Refuses a capacity that the file system cannot hold: journal space that is handed out must exist, or a full
+    /// disk would fail writes that were promised room. (Segments are preallocated as they are created; this catches a
+    /// setting that could never be met, not space taken later by other files, which delays appends instead.)
+    /// </summary>
+    private static void CheckCapacityCanExist(string directory, JournalOptions options, long usedBytes)
+    {
+        var available = FileDurability.AvailableBytes(directory);
+        var needed = options.CapacityBytes + options.SegmentSizeBytes - usedBytes;
+        if (available < needed)
+        {
+            throw new JournalCapacityException(directory, options.CapacityBytes, available, usedBytes);
+        }
+    }
 
     private static FileStream AcquireDirectoryLock(string directory)
     {

@@ -58,3 +58,29 @@ public sealed class JournalInUseException(string directory, Exception inner)
 /// </summary>
 public sealed class JournalFaultedException(Exception inner)
     : Exception("The flush journal failed and accepts no more work: " + inner.Message, inner);
+
+/// <summary>
+/// An fdatasync of the journal failed earlier in this boot (<see cref="JournalSyncFailure"/>): records after the last
+/// good sync may read back from the page cache although they never reached the disk, so the journal is not opened.
+/// </summary>
+public sealed class JournalSyncFailedException(string directory, string time, string durableThrough, string error)
+    : Exception(
+        $"An fdatasync of the journal in {directory} failed at {time} ({error}); records after sequence {durableThrough} may read back "
+        + "from memory although they never reached the disk, so they are not replayed as durable. Check the disk (dmesg). Then either "
+        + "reboot the machine (replay then sees exactly what reached the disk; everything flushed before the failure is there), or, to "
+        + "keep what this boot's page cache holds (every acknowledged write, at the risk that some is not on the disk), start once with "
+        + $"--set Journal:AcceptSyncFailure=true, which replays the journal as it reads now and uploads it.")
+{
+    /// <summary>The journal directory.</summary>
+    public string Directory { get; } = directory;
+}
+
+/// <summary>The configured journal capacity cannot exist on the journal's file system.</summary>
+public sealed class JournalCapacityException(string directory, long capacityBytes, long availableBytes, long usedBytes)
+    : Exception(
+        $"Journal:CapacityBytes is {capacityBytes} bytes, but the file system of {directory} has only {availableBytes} bytes free "
+        + $"(the journal already uses {usedBytes}; one more segment is needed for preallocation): lower Journal:CapacityBytes or free space.")
+{
+    /// <summary>The journal directory.</summary>
+    public string Directory { get; } = directory;
+}

@@ -1,7 +1,7 @@
 namespace S3Block.Cache.Journal;
 
 /// <summary>
-/// The on-disk format of the flush journal, version 1. All integers are little-endian.
+/// The on-disk format of the flush journal, version 2 (version 1 is read too). All integers are little-endian.
 /// </summary>
 /// <remarks>
 /// <para><b>Files.</b> A journal is a directory of segment files named <c>{first sequence:D20}.journal</c>
@@ -14,7 +14,7 @@ namespace S3Block.Cache.Journal;
 /// <code>
 ///  offset size field
 ///   0     4   magic "S3JS" (0x53 0x33 0x4A 0x53)
-///   4     2   format version = 1
+///   4     2   format version = 2 (1: written before sync marks and preallocation; read the same way)
 ///   6     2   reserved, 0
 ///   8    16   volume id (System.Guid.TryWriteBytes layout)
 ///  24     8   writer epoch (given by the caller at open; never decreases from one segment to the next)
@@ -31,8 +31,9 @@ namespace S3Block.Cache.Journal;
 /// <code>
 ///  offset size field
 ///   0     4   magic "S3JR" (0x53 0x33 0x4A 0x52)
-///   4     2   format version = 1
-///   6     1   record type: 1 = Write, 2 = Zero (TRIM / WRITE_ZEROES), 3 = Opaque (volume metadata)
+///   4     2   format version = 2 (or 1)
+///   6     1   record type: 1 = Write, 2 = Zero (TRIM / WRITE_ZEROES), 3 = Opaque (volume metadata),
+///             4 = SyncMark (version 2; see "Sync marks")
 ///   7     1   flags, 0
 ///   8     8   sequence: strictly increasing by 1 across the whole journal
 ///  16     8   device offset in bytes (Opaque: free for the volume's use)
@@ -58,15 +59,33 @@ namespace S3Block.Cache.Journal;
 /// all right; replay stops at the first record that is not.</para>
 ///
 /// <para><b>Telling a torn tail from corruption.</b> Appends are acknowledged before they are durable and
-/// concurrent appends finish out of order, so after a crash the un-synced tail may hold any subset of records:
-/// valid records after a missing one are normal there. The durable-through field separates the cases: if a valid
-/// record after the bad one says durable-through ≥ the bad record's sequence, the bad record had been fsync'ed,
-/// so the damage is corruption of durable data (mid-journal), not a torn tail.</para>
+/// concurrent appends finish out of order, so after a power cut the un-synced tail may hold any subset of records:
+/// valid records after a missing one are normal there. (After a process crash it cannot: appends are acknowledged
+/// in sequence order, so every acknowledged record has no hole below it.) The durable-through field separates the
+/// cases: if a valid record after the bad one says durable-through ≥ the bad record's sequence, the bad record had
+/// been fsync'ed, so the damage is corruption of durable data (mid-journal), not a torn tail.</para>
+///
+/// <para><b>Sync marks</b> (version 2). The last records before an idle period have no later record to vouch for
+/// them, so after every sync round the journal appends a SyncMark record: no payload, durable-through = how far the
+/// round reached, sequence = the last sequence reserved before it (it takes no sequence of its own; replay accepts
+/// it where the sequence is the previous record's, and never hands it to the volume). The next round's fdatasync
+/// makes it durable at no extra cost, and closing the journal syncs the last one (a sealed tail). A mark that is
+/// lost in a power cut only loses the proof for that last round.</para>
+///
+/// <para><b>Preallocation</b> (version 2). A segment's whole size is allocated (fallocate) when it is created, before
+/// any sequence in it is handed out, so a full disk can delay the creation of a segment but never fail a record's
+/// write. The unused end of a segment reads as zeros: replay ends there without calling it damage.</para>
 /// </remarks>
 public static class JournalFormat
 {
-    /// <summary>The format version this code writes and reads.</summary>
-    public const ushort Version = 1;
+    /// <summary>The format version this code writes.</summary>
+    public const ushort Version = 2;
+
+    /// <summary>The oldest format version this code reads (version 1 has no sync marks and no preallocation).</summary>
+    public const ushort OldestReadableVersion = 1;
+
+    /// <summary>True for the versions this code reads.</summary>
+    internal static bool IsReadableVersion(ushort version) => version is >= OldestReadableVersion and <= Version;
 
     /// <summary>Bytes used by a segment header or a record header (the rest of their unit is zero).</summary>
     public const int HeaderSize = 64;

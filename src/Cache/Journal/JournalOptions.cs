@@ -28,6 +28,15 @@ public sealed class JournalOptions
     /// <summary>What <see cref="FlushJournal.Open"/> does when replay finds corrupted durable records. Default: refuse.</summary>
     public JournalCorruptionPolicy MidJournalCorruption { get; set; } = JournalCorruptionPolicy.Refuse;
 
+    /// <summary>
+    /// Open a journal although an fdatasync of it failed earlier in this boot (<see cref="JournalSyncFailure"/>),
+    /// keeping what the page cache holds. Default false: such an open throws <see cref="JournalSyncFailedException"/>.
+    /// </summary>
+    public bool AcceptSyncFailure { get; set; }
+
+    /// <summary>How often an append that waits for a full disk tries again to create its segment. Default 1 s.</summary>
+    public TimeSpan DiskFullRetryInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public void Validate()
     {

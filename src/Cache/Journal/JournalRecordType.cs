@@ -11,4 +11,10 @@ public enum JournalRecordType : byte
 
     /// <summary>Volume metadata the journal does not interpret (offset, length and payload are the volume's).</summary>
     Opaque = 3,
+
+    /// <summary>
+    /// Written by the journal itself after a sync round (format version 2): no payload; its durable-through field says
+    /// how far that sync reached, and its sequence repeats the record before it. Never handed to the replay handler.
+    /// </summary>
+    SyncMark = 4,
 }

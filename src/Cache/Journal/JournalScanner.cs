@@ -60,6 +60,15 @@ internal static class JournalScanner
                 firstSequence ??= expected;
                 using var handle = SegmentFileIO.OpenForRead(segment.Path);
                 damage = ScanRecords(handle, segment, header.Value.Alignment, ref expected, ref payloadBuffer, handler, ref records);
+                if (damage is { Reason: JournalDamageReason.MissingRecord }
+                    && !AnyRecordAfter(handle, segment.FileLength, damage.FileOffset, header.Value.Alignment, ref payloadBuffer))
+                {
+                    // Zeros where the next record would go and no record after them in this segment: the (preallocated)
+                    // space the segment never used. The next segment must go on from here; recovery gives it back.
+                    segment.UnusedFrom = damage.FileOffset;
+                    damage = null;
+                }
+
                 if (damage is not null)
                 {
                     damagedIndex = i;
@@ -162,7 +171,8 @@ internal static class JournalScanner
         {
             var sequence = expected!.Value;
             var outcome = TryReadRecord(handle, length, offset, alignment, headerBytes, ref payloadBuffer, out var header);
-            if (outcome is null && header.Sequence != sequence)
+            var isMark = outcome is null && header.Type == JournalRecordType.SyncMark;
+            if (outcome is null && header.Sequence != (isMark ? sequence - 1 : sequence))
             {
                 outcome = JournalDamageReason.SequenceMismatch;
             }
@@ -170,6 +180,14 @@ internal static class JournalScanner
             if (outcome is { } reason)
             {
                 return new JournalDamage(segment.Id, segment.Path, offset, sequence, reason);
+            }
+
+            if (isMark)
+            {
+                // The journal's own record of how far a sync reached: nothing for the volume.
+                offset += JournalFormat.RecordSize(0, alignment);
+                segment.ValidEnd = offset;
+                continue;
             }
 
             var position = new JournalPosition(sequence, segment.Id, offset, header.PayloadLength);
@@ -240,6 +258,21 @@ internal static class JournalScanner
     /// Step 3: counts well-formed records after the damage and returns true if one of them proves the damaged record
     /// had been durable. Records found here are never replayed.
     /// </summary>
+    /// <summary>True if any well-formed record (CRC included) starts after <paramref name="offset"/> in the file.</summary>
+    private static bool AnyRecordAfter(SafeFileHandle handle, long length, long offset, int alignment, ref byte[] payloadBuffer)
+    {
+        Span<byte> headerBytes = stackalloc byte[JournalFormat.HeaderSize];
+        for (var at = offset + alignment; length - at >= JournalFormat.HeaderSize; at += alignment)
+        {
+            if (TryReadRecord(handle, length, at, alignment, headerBytes, ref payloadBuffer, out _) is null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static bool LookPastDamage(
         List<ScannedSegment> segments,
         int damagedIndex,
@@ -274,7 +307,7 @@ internal static class JournalScanner
                     var outcome = TryReadRecord(handle, length, offset, alignment, headerBytes, ref payloadBuffer, out var header);
                     if (outcome is null && header.Sequence >= damage.ExpectedSequence)
                     {
-                        validAfter++;
+                        validAfter += header.Type == JournalRecordType.SyncMark ? 0 : 1; // marks prove, but are not data
                         proven |= header.DurableThrough >= damage.ExpectedSequence;
                         next = offset + JournalFormat.RecordSize(header.PayloadLength, alignment);
                         break;

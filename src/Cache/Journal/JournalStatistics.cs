@@ -69,4 +69,10 @@ public sealed record JournalStatistics
 
     /// <summary>1 if replay at open found damage, else 0 [s3block_journal_replay_damage_total].</summary>
     public required long ReplayDamageFound { get; init; }
+
+    /// <summary>Since when appends wait because the disk is full (a new segment could not be allocated), or null.</summary>
+    public DateTimeOffset? DiskFullSince { get; init; }
+
+    /// <summary>Times an append found the disk full and waited.</summary>
+    public long DiskFullWaits { get; init; }
 }

@@ -58,7 +58,8 @@ internal readonly record struct RecordHeader(
             return false;
         }
 
-        if (BinaryPrimitives.ReadUInt16LittleEndian(header[4..]) != JournalFormat.Version)
+        var version = BinaryPrimitives.ReadUInt16LittleEndian(header[4..]);
+        if (!JournalFormat.IsReadableVersion(version))
         {
             reason = JournalDamageReason.UnsupportedVersion;
             return false;
@@ -71,7 +72,11 @@ internal readonly record struct RecordHeader(
         var payloadLength = BinaryPrimitives.ReadUInt32LittleEndian(header[32..]);
         var durableThrough = BinaryPrimitives.ReadInt64LittleEndian(header[40..]);
         reason = JournalDamageReason.InvalidHeader;
-        if (header[7] != 0 || sequence < 1 || durableThrough < 0 || durableThrough >= sequence || payloadLength > int.MaxValue)
+        var isMark = type == JournalRecordType.SyncMark;
+
+        // A record cannot vouch for itself; a sync mark repeats the previous record's sequence and may cover it.
+        var durableLimit = isMark ? sequence : sequence - 1;
+        if (header[7] != 0 || sequence < 1 || durableThrough < 0 || durableThrough > durableLimit || payloadLength > int.MaxValue)
         {
             return false;
         }
@@ -81,6 +86,7 @@ internal readonly record struct RecordHeader(
             JournalRecordType.Write => payloadLength > 0 && length == payloadLength && IsDeviceRange(deviceOffset, length),
             JournalRecordType.Zero => payloadLength == 0 && length > 0 && IsDeviceRange(deviceOffset, length),
             JournalRecordType.Opaque => true,
+            JournalRecordType.SyncMark => version >= 2 && payloadLength == 0 && length == 0 && deviceOffset == 0,
             _ => false,
         };
         if (!consistent)

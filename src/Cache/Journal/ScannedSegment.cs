@@ -23,4 +23,7 @@ internal sealed class ScannedSegment(long id, string path, long fileLength)
 
     /// <summary>Offset just past the last valid record, padding included: where the next record would go.</summary>
     public long ValidEnd { get; set; }
+
+    /// <summary>Where the never-used end of the last segment starts (zeros, nothing valid after), or null.</summary>
+    public long? UnusedFrom { get; set; }
 }

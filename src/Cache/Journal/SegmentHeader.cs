@@ -27,7 +27,7 @@ internal readonly record struct SegmentHeader(Guid VolumeId, long WriterEpoch, l
     /// <summary>The outcome of reading a segment header.</summary>
     public enum ReadResult
     {
-        /// <summary>A valid version-1 header.</summary>
+        /// <summary>A valid header of a version this code reads.</summary>
         Valid,
 
         /// <summary>Short, bad magic, bad CRC or bad fields: damage.</summary>
@@ -48,7 +48,7 @@ internal readonly record struct SegmentHeader(Guid VolumeId, long WriterEpoch, l
             return ReadResult.Damaged;
         }
 
-        if (BinaryPrimitives.ReadUInt16LittleEndian(bytes[4..]) != JournalFormat.Version)
+        if (!JournalFormat.IsReadableVersion(BinaryPrimitives.ReadUInt16LittleEndian(bytes[4..])))
         {
             return ReadResult.UnsupportedVersion;
         }

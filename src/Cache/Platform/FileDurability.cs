@@ -51,6 +51,42 @@ public static partial class FileDurability
         }
     }
 
+    /// <summary>
+    /// Allocates <paramref name="length"/> bytes of the file (fallocate, size included), so writes inside it cannot
+    /// fail for lack of space. Throws <see cref="IOException"/> with <see cref="IsDiskFull"/> true on ENOSPC.
+    /// </summary>
+    public static void Preallocate(SafeFileHandle file, long length)
+    {
+        if (fallocate(file, 0, 0, length) == 0)
+        {
+            return;
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        const int EOPNOTSUPP = 95;
+        if (errno == EOPNOTSUPP)
+        {
+            return; // tmpfs before 2.6.x, some FUSE file systems: nothing to reserve there.
+        }
+
+        throw new IOException($"fallocate of {length} bytes failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})", errno);
+    }
+
+    /// <summary>True for an error that says the disk (or quota) is full.</summary>
+    public static bool IsDiskFull(Exception e)
+    {
+        const int ENOSPC = 28, EDQUOT = 122;
+        return e switch
+        {
+            IOException io => io.HResult is ENOSPC or EDQUOT || io.HResult == unchecked((int)0x80070070), // errno, or ERROR_DISK_FULL
+            Win32Exception w => w.NativeErrorCode is ENOSPC or EDQUOT,
+            _ => false,
+        };
+    }
+
+    /// <summary>Bytes an unprivileged process can still allocate on the file system of <paramref name="path"/>.</summary>
+    public static long AvailableBytes(string path) => new DriveInfo(path).AvailableFreeSpace;
+
     /// <summary>Deallocates a byte range so it reads as zeros, keeping the file size (fallocate PUNCH_HOLE).</summary>
     /// <returns>False when the file system does not support hole punching (the caller then writes zeros).</returns>
     public static bool TryPunchHole(SafeFileHandle file, long offset, long length)

@@ -2,7 +2,8 @@ using S3Block.Cache.Chunks;
 
 namespace S3Block.Volume;
 
-/// <summary>The volume's view of the local clean-chunk cache (RAM and disk tiers, keyed by immutable object keys).</summary>
+/// <summary>The volume's view of the local clean-chunk cache (RAM and disk tiers). The volume wraps it in a
+/// <see cref="VolumeBoundChunkCache"/>, so the keys it sees are <c>{volume id}/{object key}</c>.</summary>
 public sealed class ChunkCacheAdapter(ChunkCache cache) : ICleanChunkCache
 {
     public ValueTask<bool> TryReadAsync(string key, int offset, Memory<byte> destination, CancellationToken cancellationToken) =>

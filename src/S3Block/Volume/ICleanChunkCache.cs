@@ -1,8 +1,10 @@
 namespace S3Block.Volume;
 
 /// <summary>
-/// Where the volume keeps clean chunk images by their immutable object key (so an entry can never be stale).
-/// Implemented over <c>S3Block.Cache.Chunks</c>; a miss is always allowed.
+/// Where the volume keeps clean chunk images by key. The volume hands it <c>{volume id}/{object key}</c> (see
+/// <see cref="VolumeBoundChunkCache"/>), a key that names the same bytes forever, so an entry can never be stale.
+/// Implemented over <c>S3Block.Cache.Chunks</c>; a miss is always allowed, and an implementation must return a miss,
+/// never data, for an entry it cannot verify.
 /// </summary>
 public interface ICleanChunkCache
 {

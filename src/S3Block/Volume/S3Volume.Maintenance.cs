@@ -10,37 +10,19 @@ public sealed partial class S3Volume
     private long _checkpointsWritten;
     private long _garbageDeleted;
 
-    /// <summary>Renews the lease every third of its TTL; store failures only delay renewal, losing it stops writes.</summary>
-    private async Task RunLeaseLoopAsync(CancellationToken cancellationToken)
-    {
-        var period = _options.LeaseTtl / 3;
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            await Task.Delay(period, _time, cancellationToken);
-            try
-            {
-                await _lease.RenewAsync(_options.LeaseTtl, cancellationToken);
-            }
-            catch (VolumeFencedException e)
-            {
-                Fault(e);
-                return;
-            }
-            catch (ObjectStoreException e)
-            {
-                Interlocked.Increment(ref _storeRetries);
-                VolumeLog.LeaseRenewalFailed(_logger, _keys.Name, period, e.Message);
-            }
-        }
-    }
-
-    /// <summary>After a commit: a checkpoint every <see cref="VolumeOptions.CheckpointEvery"/> commits, and garbage deletion.</summary>
+    /// <summary>After a commit: a lease renewal if the volume became clean, a checkpoint every <see cref="VolumeOptions.CheckpointEvery"/> commits, and garbage deletion.</summary>
     private async Task MaintainAfterCommitAsync(CancellationToken cancellationToken)
     {
         long commit;
         List<ChunkChange> snapshot;
         lock (_lock)
         {
+            if (_lease.Record.DataState != LeaseDataState.Clean && _committedSequence >= _indexed.CompletedThrough)
+            {
+                // Everything is in S3 now: say so in the lease at once, so a refusal after a crash reports it.
+                _renewer.RenewSoon();
+            }
+
             commit = _lastCommitNumber;
             if (commit - _lastCheckpointNumber < _options.CheckpointEvery)
             {
@@ -107,7 +89,9 @@ public sealed partial class S3Volume
     /// <summary>
     /// Finds chunk objects that no reader can need (neither the newest checkpoint nor a later commit names them) and
     /// queues them as garbage: orphans of uploads a crash interrupted before their commit, and superseded versions whose
-    /// in-memory garbage entry died with a previous process. This writer's own objects are left to its garbage list.
+    /// in-memory garbage entry died with a previous process. Only objects of older epochs than this writer's: its own
+    /// are left to its garbage list, and a newer epoch's belong to a writer that took the volume over since this open
+    /// (whose state this writer never saw). The lease is re-read before the deletes, as before a publish.
     /// </summary>
     private async Task SweepUnreferencedAsync(CommittedState openedAt, CancellationToken cancellationToken)
     {
@@ -115,7 +99,7 @@ public sealed partial class S3Volume
         {
             var unreferenced = await _store.ListAllAsync(_keys.ChunksPrefix, cancellationToken)
                 .Where(o => _keys.TryParseChunk(o.Key, out var chunk, out var version)
-                            && version.Epoch != _lease.Epoch
+                            && version.Epoch < _lease.Epoch
                             && !openedAt.ReferencedVersions.Contains((chunk, version)))
                 .Select(o => o.Key)
                 .ToListAsync(cancellationToken);
@@ -126,6 +110,12 @@ public sealed partial class S3Volume
             }
 
             VolumeLog.SweepFound(_logger, _keys.Name, unreferenced.Count);
+            if (unreferenced.Count > 0 && !await _lease.IsStillOursAsync(cancellationToken))
+            {
+                Fault(new VolumeFencedException($"lost the lease of volume '{_keys.Name}' before its orphan sweep deleted anything"));
+                return;
+            }
+
             await DeleteGarbageAsync(cancellationToken);
         }
         catch (ObjectStoreException e)
@@ -163,10 +153,26 @@ public sealed partial class S3Volume
         Interlocked.Add(ref _garbageDeleted, due.Count - failed.Count);
     }
 
-    /// <summary>Deletes keys in batches; returns the ones that could not be deleted this time.</summary>
+    /// <summary>Deletes keys in batches; returns the ones that could not be deleted this time. Gated like a publish: a
+    /// writer whose lease ran out (by its own clock) or that lost the volume deletes nothing.</summary>
     private async Task<HashSet<string>> DeleteKeysAsync(List<string> keys, CancellationToken cancellationToken)
     {
         var failed = new HashSet<string>(StringComparer.Ordinal);
+        if (keys.Count == 0)
+        {
+            return failed;
+        }
+
+        try
+        {
+            await WaitUntilMayPublishAsync($"the deletion of {keys.Count} objects", cancellationToken);
+        }
+        catch (VolumeFencedException)
+        {
+            failed.UnionWith(keys);
+            return failed;
+        }
+
         foreach (var batch in keys.Chunk(IObjectStore.MaxDeleteBatch))
         {
             try

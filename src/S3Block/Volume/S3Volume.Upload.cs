@@ -114,6 +114,29 @@ public sealed partial class S3Volume
         return true;
     }
 
+    /// <summary>
+    /// Re-checks the CRC of every journal record an upload is about to copy from: a record damaged on the local disk
+    /// (or in memory) since it was written must never reach S3 as data. Throws, which faults the volume.
+    /// </summary>
+    private void VerifyJournalRecords(DirtyExtent[] extents, int from)
+    {
+        for (var i = from; i < extents.Length; i++)
+        {
+            var source = extents[i].Source;
+            if (extents[i].IsZero || (i > from && extents[i - 1].Source == source))
+            {
+                continue;
+            }
+
+            if (!_journal.VerifyRecord(source))
+            {
+                throw new VolumeException(
+                    $"Journal record {source.Sequence} of volume {_descriptor.Name} failed its CRC check before upload (local disk "
+                    + "corruption): nothing more is uploaded, so S3 keeps the last good state.");
+            }
+        }
+    }
+
     /// <summary>Builds a chunk's image as of the cut and uploads it; null when the chunk does not change.</summary>
     private async Task<ChunkChange?> UploadChunkAsync(long chunk, ChunkVersion baseVersion, DirtyExtent[] extents, ChunkVersion version, CancellationToken cancellationToken)
     {
@@ -128,6 +151,7 @@ public sealed partial class S3Volume
                 await ReadBaseForUploadAsync(chunk, baseVersion, image, cancellationToken);
             }
 
+            VerifyJournalRecords(extents, Math.Max(start, 0));
             ApplyExtents(extents, Math.Max(start, 0), 0, image.Span);
             if (!image.Span.ContainsAnyExcept((byte)0))
             {

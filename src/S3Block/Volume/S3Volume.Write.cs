@@ -10,6 +10,11 @@ public sealed partial class S3Volume
         CheckRange(offset, source.Length);
         ThrowIfFaulted();
         var position = await _journal.AppendWriteAsync(offset, source, cancellationToken);
+        if (BeforeIndexForTests is { } hook)
+        {
+            await hook(position.Sequence);
+        }
+
         Index(offset, source.Length, position, isZero: false);
         if ((flags & WriteFlags.ForceUnitAccess) != 0)
         {
@@ -17,32 +22,27 @@ public sealed partial class S3Volume
         }
     }
 
+    /// <summary>Test seam: awaited between a write's journal append and its indexing (a slow request thread).</summary>
+    internal Func<long, Task>? BeforeIndexForTests { get; set; }
+
     public ValueTask DiscardAsync(long offset, long length, CancellationToken cancellationToken) => ZeroAsync(offset, length, cancellationToken);
 
     public ValueTask WriteZeroesAsync(long offset, long length, CancellationToken cancellationToken) => ZeroAsync(offset, length, cancellationToken);
 
     /// <summary>Makes every write that completed before this call durable (journal, and S3 in Remote mode).</summary>
+    /// <remarks>
+    /// The target is the journal's last reserved sequence, not the highest contiguously indexed one: a write can be
+    /// acknowledged while a lower sequence is still being indexed, and a FLUSH must cover it all the same.
+    /// </remarks>
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
-        long target;
-        lock (_lock)
-        {
-            target = _indexed.CompletedThrough;
-        }
-
-        await WaitDurableAsync(target, cancellationToken);
+        await WaitDurableAsync(_journal.LastReservedSequence, cancellationToken);
     }
 
     /// <summary>Uploads everything journaled so far and waits until a commit covers it.</summary>
     public async Task DrainAsync(IProgress<DrainProgress>? progress, CancellationToken cancellationToken)
     {
-        long target;
-        lock (_lock)
-        {
-            target = _indexed.CompletedThrough;
-        }
-
-        var waiting = WaitCommittedAsync(target, cancellationToken);
+        var waiting = WaitCommittedAsync(_journal.LastReservedSequence, cancellationToken);
         while (!waiting.IsCompleted)
         {
             _uploadWanted.Set();

@@ -25,9 +25,10 @@ public sealed partial class S3Volume : IBlockBackend
     private readonly VolumeKeys _keys;
     private readonly VolumeDescriptor _descriptor;
     private readonly FlushJournal _journal;
-    private readonly ICleanChunkCache _cache;
+    private readonly VolumeBoundChunkCache _cache;
     private readonly VolumeOptions _options;
     private readonly VolumeLease _lease;
+    private readonly LeaseRenewer _renewer;
     private readonly Guid _node;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -48,15 +49,16 @@ public sealed partial class S3Volume : IBlockBackend
     private DateTimeOffset? _lastCommitTime;
     private Exception? _fault;
 
-    private S3Volume(OpenContext context, CommittedState state, FlushJournal journal, VolumeLease lease, long committedSequence)
+    private S3Volume(OpenContext context, CommittedState state, FlushJournal journal, VolumeLease lease, LeaseRenewer renewer, long committedSequence)
     {
         _store = context.Store;
         _keys = new VolumeKeys(state.Descriptor.Name);
         _descriptor = state.Descriptor;
         _journal = journal;
-        _cache = context.Cache;
+        _cache = new VolumeBoundChunkCache(context.Cache, state.Descriptor.VolumeId); // entries of another volume are never found
         _options = context.Options;
         _lease = lease;
+        _renewer = renewer;
         _node = context.Node;
         _logger = context.Logger;
         _time = context.Time;
@@ -86,10 +88,11 @@ public sealed partial class S3Volume : IBlockBackend
     public FlushJournal Journal => _journal;
 
     /// <summary>
-    /// Opens a volume for writing: takes the lease, replays the local journal, fences older writers with an empty
-    /// commit, and starts the upload and lease loops.
+    /// Opens a volume for writing: takes the lease (and keeps renewing it from then on), replays the local journal,
+    /// fences older writers with an empty commit, and starts the upload loop.
     /// </summary>
-    /// <exception cref="VolumeInUseException">Another daemon holds the lease.</exception>
+    /// <exception cref="VolumeInUseException">Another daemon holds the lease, or its last holder may hold flushed data
+    /// that is not in S3 (<see cref="VolumeHoldsUnsyncedDataException"/>) and the takeover was not forced.</exception>
     /// <exception cref="VolumeException">The volume is missing or damaged, or the local journal is stale.</exception>
     public static async Task<S3Volume> OpenAsync(OpenContext context, CancellationToken cancellationToken)
     {
@@ -102,7 +105,15 @@ public sealed partial class S3Volume : IBlockBackend
         var keys = new VolumeKeys(context.VolumeName);
         var state = await VolumeCatalog.OpenAsync(context.Store, context.VolumeName, cancellationToken);
         var lease = await VolumeLease.AcquireAsync(
-            context.Store, keys, context.Node, context.Options.LeaseTtl, state.LastEpoch, context.ForceTakeover, context.Time, cancellationToken);
+            context.Store, keys, context.Node, context.Options.LeaseTtl, context.Options.LeaseExpiryMargin, state.LastEpoch, state.LastCommitNumber,
+            context.ForceTakeover, context.Time, cancellationToken);
+        if (lease.ForcedTakeover is { } forced)
+        {
+            VolumeLog.ForcedTakeover(context.Logger, context.VolumeName, forced);
+        }
+
+        // Renewed from now on: replaying a long journal must not outlast the TTL.
+        var renewer = LeaseRenewer.Start(lease, context.Options.LeaseTtl, context.Time, context.Logger, context.VolumeName);
         FlushJournal? journal = null;
         try
         {
@@ -135,9 +146,15 @@ public sealed partial class S3Volume : IBlockBackend
                     $"another node (commit {state.LastCommitNumber}) since; replaying them would corrupt it. Move the journal aside to discard them.");
             }
 
-            var volume = new S3Volume(context, state, journal, lease, Math.Min(committedSequence, journal.AppendedSequence));
+            if (context.AfterJournalReplayForTests is { } hook)
+            {
+                await hook();
+            }
+
+            var volume = new S3Volume(context, state, journal, lease, renewer, Math.Min(committedSequence, journal.AppendedSequence));
             volume.IndexReplayed(pending);
             journal.ReleaseThrough(volume._committedSequence);
+            renewer.Attach(volume.LeaseReport, volume.Fault);
             await volume.PublishFenceAsync(cancellationToken);
             volume.StartLoops(state);
             VolumeLog.Opened(context.Logger, context.VolumeName, state.Descriptor.SizeBytes, state.Chunks.Count, volume._lastCommitNumber, lease.Epoch, pending.Count, volume._dirty.DirtyBytes);
@@ -150,12 +167,14 @@ public sealed partial class S3Volume : IBlockBackend
                 await journal.DisposeAsync();
             }
 
+            await renewer.StopAsync();
             await ReleaseQuietlyAsync(lease);
             throw;
         }
     }
 
-    /// <summary>An open that failed after taking the lease gives it back, so it leaves nothing behind.</summary>
+    /// <summary>An open that failed after taking the lease gives it back; the lease still says "opening", so another node
+    /// does not take it without force (the local journal may hold flushed data).</summary>
     private static async Task ReleaseQuietlyAsync(VolumeLease lease)
     {
         try
@@ -212,7 +231,8 @@ public sealed partial class S3Volume : IBlockBackend
         await StopLoopsAsync();
         if (drain && _fault is null)
         {
-            await _lease.ReleaseAsync(cancellationToken);
+            // Clean after the drain: another node may take the volume at once without force.
+            await _lease.ReleaseAsync(LeaseReport(), cancellationToken);
         }
 
         await _journal.DisposeAsync();
@@ -233,8 +253,11 @@ public sealed partial class S3Volume : IBlockBackend
     internal async Task CrashForTestsAsync()
     {
         await StopLoopsAsync();
-        await _journal.DisposeAsync();
+        await _journal.CrashForTestsAsync();
     }
+
+    /// <summary>Test seam: the volume's journal (hooks for crash and power-cut simulation).</summary>
+    internal FlushJournal JournalForTests => _journal;
 
     public VolumeStatistics GetStatistics()
     {
@@ -257,7 +280,7 @@ public sealed partial class S3Volume : IBlockBackend
                 ChunksUploaded = Interlocked.Read(ref _chunksUploaded),
                 BytesUploaded = Interlocked.Read(ref _bytesUploaded),
                 ChunksZeroed = Interlocked.Read(ref _chunksZeroed),
-                StoreRetries = Interlocked.Read(ref _storeRetries),
+                StoreRetries = Interlocked.Read(ref _storeRetries) + _renewer.Failures,
                 ChunkFetches = Interlocked.Read(ref _chunkFetches),
                 BytesFetched = Interlocked.Read(ref _bytesFetched),
                 CacheHits = Interlocked.Read(ref _cacheHits),
@@ -284,7 +307,6 @@ public sealed partial class S3Volume : IBlockBackend
     private void StartLoops(CommittedState openedAt)
     {
         _loops.Add(Task.Run(() => RunUploadLoopAsync(_stopping.Token)));
-        _loops.Add(Task.Run(() => RunLeaseLoopAsync(_stopping.Token)));
         InitialSweep = Task.Run(() => SweepUnreferencedAsync(openedAt, _stopping.Token));
         _loops.Add(InitialSweep);
     }
@@ -306,6 +328,8 @@ public sealed partial class S3Volume : IBlockBackend
         catch (OperationCanceledException)
         {
         }
+
+        await _renewer.StopAsync();
 
         lock (_lock)
         {
@@ -362,6 +386,9 @@ public sealed partial class S3Volume : IBlockBackend
         public ILogger Logger { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
         public TimeProvider Time { get; init; } = TimeProvider.System;
+
+        /// <summary>Test seam: runs after the journal is replayed, before the volume is built (a slow replay).</summary>
+        internal Func<Task>? AfterJournalReplayForTests { get; init; }
     }
 }
 

@@ -42,6 +42,9 @@ internal static partial class VolumeLog
     [LoggerMessage(1011, LogLevel.Information, "Volume {Volume}: {Count} chunk objects are referenced by no commit and will be deleted", EventName = "SweepFound")]
     public static partial void SweepFound(ILogger logger, string volume, int count);
 
+    [LoggerMessage(1012, LogLevel.Critical, "Volume {Volume}: {Statement}", EventName = "ForcedTakeover")]
+    public static partial void ForcedTakeover(ILogger logger, string volume, string statement);
+
     [LoggerMessage(1007, LogLevel.Critical, "Volume {Volume} stopped accepting writes: {Reason}", EventName = "VolumeFaulted")]
     public static partial void Faulted(ILogger logger, Exception exception, string volume, string reason);
 }

@@ -37,6 +37,10 @@ public sealed class VolumeOptions
     /// <summary>How long the lease lasts without renewal; renewed every third of it. Default: 30 s.</summary>
     public TimeSpan LeaseTtl { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long past a lease's recorded expiry another node still treats it as held: the allowance for clock
+    /// skew between nodes, whose clocks must differ by less than this (docs/volume-format.md, "Clocks"). Default: 10 s.</summary>
+    public TimeSpan LeaseExpiryMargin { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Backoff cap for retrying uploads and commits, which retry forever. Default: 30 s.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -80,6 +84,11 @@ public sealed class VolumeOptions
         if (LeaseTtl < TimeSpan.FromSeconds(3))
         {
             yield return $"{section}:LeaseTtl: must be at least 3 s";
+        }
+
+        if (LeaseExpiryMargin < TimeSpan.Zero)
+        {
+            yield return $"{section}:LeaseExpiryMargin: must not be negative";
         }
 
         if (MaxRetryDelay <= TimeSpan.Zero)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using S3Block.Cache.Journal;
 using S3Block.ObjectStore;
 using S3Block.Ublk.Configuration;
 
@@ -40,7 +41,8 @@ internal static class CommandRunner
             await Console.Error.WriteLineAsync($"s3block: {OneLine(e.Message)}");
             return ExitCodes.Failure;
         }
-        catch (S3Block.Volume.VolumeException e)
+        catch (Exception e) when (e is S3Block.Volume.VolumeException or JournalSyncFailedException or JournalCorruptedException
+                                         or JournalCapacityException or JournalInUseException or JournalStaleWriterException)
         {
             await Console.Error.WriteLineAsync($"s3block: {OneLine(e.Message)}");
             return ExitCodes.Failure;

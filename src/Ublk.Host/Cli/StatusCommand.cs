@@ -42,6 +42,11 @@ internal static class StatusCommand
         var o = context.Out;
         o.WriteLine($"volume:        {daemon.Volume} ({ByteSize.Format(state.Descriptor.SizeBytes)}, chunks of {ByteSize.Format(state.Descriptor.ChunkSizeBytes)}) in {store.Location}");
         o.WriteLine($"lease:         {(lease is null ? "never taken" : lease.IsExpired(DateTimeOffset.UtcNow) ? $"free (last holder {lease.Host}, epoch {lease.Epoch})" : $"held by {lease.Host} pid {lease.Pid}, epoch {lease.Epoch}, until {DateTimeOffset.FromUnixTimeMilliseconds(lease.ExpiresAtUnixMs):u}")}");
+        if (lease is not null)
+        {
+            o.WriteLine($"lease data:    {lease.DescribeUnsyncedData(DateTimeOffset.UtcNow)}");
+        }
+
         o.WriteLine($"last commit:   {(state.LastCommitNumber == 0 ? "none" : $"{state.LastCommitNumber} at {state.LastCommitTime:u}")}");
         var device = DeviceRecord.Read(daemon.DeviceRecordPath);
         o.WriteLine($"device:        {(device is { } id ? $"/dev/ublkb{id}" : "none on this host")}");

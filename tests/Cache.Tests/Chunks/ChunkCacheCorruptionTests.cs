@@ -9,6 +9,7 @@ public sealed class ChunkCacheCorruptionTests
     {
         FlipDataByte,
         FlipLastDataByte,
+        FlipBlockChecksum,
         FlipKeyByte,
         FlipLengthField,
         Truncate,
@@ -35,8 +36,9 @@ public sealed class ChunkCacheCorruptionTests
         switch (damage)
         {
             case Damage.FlipDataByte: bytes[4096 + 1000] ^= 0x01; break;
-            case Damage.FlipLastDataByte: bytes[^1] ^= 0x80; break;
-            case Damage.FlipKeyByte: bytes[24 + 3] ^= 0x20; break;
+            case Damage.FlipLastDataByte: bytes[4096 + ImageSize - 1] ^= 0x80; break;
+            case Damage.FlipBlockChecksum: bytes[4096 + ImageSize + 9] ^= 0x02; break;
+            case Damage.FlipKeyByte: bytes[32 + 3] ^= 0x20; break;
             case Damage.FlipLengthField: bytes[9] ^= 0x01; break;
             case Damage.Truncate: Array.Resize(ref bytes, bytes.Length - 1); break;
             case Damage.TruncateToHeader: Array.Resize(ref bytes, 4096); break;
@@ -81,6 +83,7 @@ public sealed class ChunkCacheCorruptionTests
     [InlineData(Damage.Extend)]
     [InlineData(Damage.Garbage)]
     [InlineData(Damage.Empty)]
+    [InlineData(Damage.FlipBlockChecksum)]
     public async Task A_ranged_read_detects_a_damaged_header_or_length_even_far_from_the_damage(Damage damage)
     {
         using var folder = new ChunkTestFolder();

@@ -97,17 +97,43 @@ public sealed class ChunkCacheOpenFileTests
         var key = Key(1);
         var file = await PutAndReadOnceAsync(cache, folder.Path, key);
 
-        using (var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite))
-        {
-            stream.Position = stream.Length - 1;
-            var last = stream.ReadByte();
-            stream.Position = stream.Length - 1;
-            stream.WriteByte((byte)(last ^ 0x80)); // in place: the open handle sees it
-        }
+        FlipInPlace(file, 4096 + ImageSize - 1); // the last data byte
 
         Assert.False(await cache.TryReadAsync(key, 0, new byte[ImageSize], Ct));
         Assert.False(cache.Contains(key));
         Assert.Equal(0, cache.OpenDiskFiles);
+        Assert.Equal(1, cache.GetStatistics().ChecksumMismatches);
+    }
+
+    [Fact]
+    public async Task A_flipped_data_byte_is_caught_by_a_4_KiB_read_of_its_block_through_an_already_open_file()
+    {
+        using var folder = new ChunkTestFolder();
+        using var cache = Open(folder.Path);
+        var key = Key(1);
+        var file = await PutAndReadOnceAsync(cache, folder.Path, key);
+        FlipInPlace(file, 4096 + (5 * 4096) + 77); // block 5; the table in memory still holds the right CRC
+
+        // Another block still reads right: each block is checked on its own.
+        var block = new byte[4096];
+        Assert.True(await cache.TryReadAsync(key, 4 * 4096, block, Ct));
+        Assert.Equal(ImageFor(key).AsSpan(4 * 4096, 4096).ToArray(), block);
+
+        Assert.False(await cache.TryReadAsync(key, 5 * 4096, block, Ct));
+        Assert.False(cache.Contains(key));
+        Assert.Equal(0, cache.OpenDiskFiles);
+        Assert.False(File.Exists(file));
+        Assert.Equal((1L, 1L), (cache.GetStatistics().ChecksumMismatches, cache.GetStatistics().CorruptEntries));
+    }
+
+    /// <summary>Flips one byte of <paramref name="file"/> in place, so a handle the cache holds open sees it.</summary>
+    private static void FlipInPlace(string file, long position)
+    {
+        using var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite);
+        stream.Position = position;
+        var old = stream.ReadByte();
+        stream.Position = position;
+        stream.WriteByte((byte)(old ^ 0x80));
     }
 
     /// <summary>Puts <paramref name="key"/> and reads from it once, which leaves its file open; returns the file.</summary>

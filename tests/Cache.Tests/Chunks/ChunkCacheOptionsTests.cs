@@ -29,7 +29,7 @@ public sealed class ChunkCacheOptionsTests
         var problems = options.Validate("S3Block:Cache", Chunk).ToArray();
         Assert.Equal(4, problems.Length);
         Assert.StartsWith("S3Block:Cache:Folder: required", problems[0], StringComparison.Ordinal);
-        Assert.StartsWith("S3Block:Cache:DiskBudgetBytes: must be at least one chunk (4198400 bytes", problems[1], StringComparison.Ordinal);
+        Assert.StartsWith("S3Block:Cache:DiskBudgetBytes: must be at least one chunk (4202496 bytes", problems[1], StringComparison.Ordinal);
         Assert.StartsWith("S3Block:Cache:MemoryBudgetBytes: must be 0 (no RAM tier) or at least one chunk", problems[2], StringComparison.Ordinal);
         Assert.StartsWith("S3Block:Cache:PromoteAfterDiskHits:", problems[3], StringComparison.Ordinal);
     }
@@ -37,7 +37,7 @@ public sealed class ChunkCacheOptionsTests
     [Fact]
     public void A_zero_memory_budget_and_an_exact_one_chunk_disk_budget_are_valid()
     {
-        var options = new ChunkCacheOptions { DiskBudgetBytes = Chunk + 4096, MemoryBudgetBytes = 0, PromoteAfterDiskHits = 0 };
+        var options = new ChunkCacheOptions { DiskBudgetBytes = Chunk + 4096 + (Chunk / 4096 * 4), MemoryBudgetBytes = 0, PromoteAfterDiskHits = 0 };
         Assert.Empty(options.Validate("Cache", Chunk));
     }
 

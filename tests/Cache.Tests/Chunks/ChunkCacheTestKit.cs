@@ -10,8 +10,8 @@ internal static class ChunkCacheTestKit
     /// <summary>The image size most tests use: small enough to be quick, large enough to span many 4 KiB blocks.</summary>
     public const int ImageSize = 64 << 10;
 
-    /// <summary>File bytes of one <see cref="ImageSize"/> entry (image and 4 KiB header).</summary>
-    public const long EntryBytes = ImageSize + 4096;
+    /// <summary>File bytes of one <see cref="ImageSize"/> entry (image, 4 KiB header, and a 4-byte CRC per 4 KiB block).</summary>
+    public const long EntryBytes = ImageSize + 4096 + (ImageSize / 4096 * 4);
 
     public static CancellationToken Ct => TestContext.Current.CancellationToken;
 

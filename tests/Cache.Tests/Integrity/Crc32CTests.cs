@@ -46,6 +46,26 @@ public sealed class Crc32CTests
         }
     }
 
+    /// <summary>Inputs long enough for the three-lane path (4080-byte stripes), with lengths around the stripe edges and
+    /// random ones, split at random points: always the bitwise reference's value.</summary>
+    [Fact]
+    public void Matches_the_bitwise_reference_across_three_lane_stripes_at_every_split()
+    {
+        var seed = Environment.TickCount;
+        var random = new Random(seed);
+        var data = new byte[3 * 4080 * 3];
+        random.NextBytes(data);
+        int[] edges = [4079, 4080, 4081, 4096, 8159, 8160, 8161, 12240, data.Length];
+        foreach (var length in edges.Concat(Enumerable.Range(0, 40).Select(_ => random.Next(data.Length + 1))))
+        {
+            var expected = Reference(data.AsSpan(0, length));
+            Assert.True(expected == Crc32C.Compute(data.AsSpan(0, length)), $"seed {seed}, length {length}");
+            var split = random.Next(length + 1);
+            var state = Crc32C.Update(Crc32C.InitialState, data.AsSpan(0, split));
+            Assert.True(expected == Crc32C.Finish(Crc32C.Update(state, data.AsSpan(split, length - split))), $"seed {seed}, length {length}, split {split}");
+        }
+    }
+
     private static uint Reference(ReadOnlySpan<byte> data)
     {
         var crc = 0xFFFFFFFFu;

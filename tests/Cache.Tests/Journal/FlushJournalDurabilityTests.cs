@@ -86,14 +86,19 @@ public sealed class FlushJournalDurabilityTests
         Assert.Equal(10, journal.DurableSequence);
         Assert.False(flush.IsCompleted);
 
-        // Records after the stalled one are appended and readable, but cannot become durable past the hole.
-        var record12 = await AppendWrite(journal, 0, 4096, seed: 12);
-        var fua12 = journal.WaitDurableAsync(record12.Position.Sequence, Ct);
+        // Record 12 is written after the stalled one but not acknowledged before it: appends return in sequence order,
+        // so a crash can never leave a hole below an acknowledged record. Nor can it become durable past the hole.
+        var append12 = AppendWrite(journal, 0, 4096, seed: 12);
+        await Eventually(() => journal.GetStatistics().LastReservedSequence == 12, "record 12 is reserved");
+        var fua12 = journal.WaitDurableAsync(12, Ct);
+        await Task.Delay(100, Ct);
+        Assert.False(append12.IsCompleted);
         Assert.Equal(10, journal.AppendedSequence);
         Assert.False(fua12.IsCompleted);
 
         release11.SetResult();
         await stalled;
+        await append12;
         await flush;
         await fua12;
         Assert.Equal(12, journal.DurableSequence);
@@ -147,7 +152,7 @@ public sealed class FlushJournalDurabilityTests
         Assert.Equal(2, stats.RecordsAppended);
         Assert.Equal(4096, stats.PayloadBytesAppended);
         Assert.Equal(8192 + 4096, stats.JournalBytesAppended);
-        Assert.Equal(4096 + 8192 + 4096, stats.UsedBytes); // segment header unit + the two records
+        Assert.Equal(4096 + 8192 + 4096 + 4096, stats.UsedBytes); // segment header unit + the two records + the sync mark
         Assert.Equal(1, stats.Syncs);
         Assert.Equal(1, stats.DurabilityWaits);
         Assert.True(stats.TotalSyncTime > TimeSpan.Zero);

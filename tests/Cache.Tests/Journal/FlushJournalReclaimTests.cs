@@ -22,11 +22,11 @@ public sealed class FlushJournalReclaimTests
         var segmentIds = records.Select(r => r.Position.SegmentId).Distinct().ToList();
         Assert.True(segmentIds.Count >= 5);
         var usedBefore = journal.UsedBytes;
-        Assert.Equal(SegmentFiles(dir.Path).Sum(f => new FileInfo(f).Length), usedBefore);
+        Assert.Equal(segmentIds.Sum(id => SegmentEnd(records, id)), usedBefore);
 
         // Release up to the middle of the third segment: only the first two are wholly released.
         var releaseTo = records.First(r => r.Position.SegmentId == segmentIds[2]).Position.Sequence + 1;
-        var firstTwoBytes = SegmentFiles(dir.Path).Take(2).Sum(f => new FileInfo(f).Length);
+        var firstTwoBytes = SegmentEnd(records, segmentIds[0]) + SegmentEnd(records, segmentIds[1]);
         Assert.Equal(2, journal.ReleaseThrough(releaseTo));
 
         Assert.False(File.Exists(SegmentPath(dir.Path, segmentIds[0])));
@@ -65,7 +65,7 @@ public sealed class FlushJournalReclaimTests
 
             Assert.Equal([SegmentPath(dir.Path, active)], SegmentFiles(dir.Path));
             Assert.Equal(1, journal.GetStatistics().SegmentCount);
-            Assert.Equal(new FileInfo(SegmentPath(dir.Path, active)).Length, journal.UsedBytes);
+            Assert.Equal(SegmentEnd(records, active), journal.UsedBytes);
 
             // Appending goes on, into the same segment and then new ones.
             for (var i = 20; i < 30; i++)
@@ -98,17 +98,25 @@ public sealed class FlushJournalReclaimTests
         var stall = new TaskCompletionSource();
         journal.BeforeWriteForTests = s => s == 6 ? stall.Task : Task.CompletedTask;
         var stalled = AppendWrite(journal, 0, 8192, seed: 6);
+        var later = new List<Task<AppendedRecord>>();
         for (var i = 7; i < 12; i++)
         {
-            records.Add(await AppendWrite(journal, 0, 8192, seed: i));
+            later.Add(AppendWrite(journal, 0, 8192, seed: i)); // written, but acknowledged only after 6
+            await Eventually(() => journal.GetStatistics().LastReservedSequence == i, $"record {i} is reserved");
         }
 
         journal.ReleaseThrough(long.MaxValue);
         Assert.Equal(5, journal.GetStatistics().ReleasedSequence);
         stall.SetResult();
         var six = await stalled;
+        records.AddRange(await Task.WhenAll(later));
         var back = new byte[8192];
         journal.ReadPayload(six.Position, back);
         Assert.Equal(six.Payload, back);
     }
+
+    /// <summary>Where a segment's records end: the bytes it counts against the capacity (its file is preallocated).</summary>
+    private static long SegmentEnd(List<AppendedRecord> records, long segmentId) =>
+        records.Where(r => r.Position.SegmentId == segmentId)
+            .Max(r => r.Position.RecordOffset + JournalFormat.RecordSize(r.Position.PayloadLength, 512));
 }

@@ -31,7 +31,7 @@ public sealed class FlushJournalReplayTests
         var last = records[^1].Position;
         var recordStart = last.RecordOffset;
         var recordEnd = last.RecordOffset + alignment + last.PayloadLength;
-        Assert.Equal(recordEnd, pristine.Length);
+        Assert.True(pristine.Length >= recordEnd); // preallocated, and the closing sync mark follows the record
 
         for (var cut = recordStart; cut <= recordEnd; cut++)
         {
@@ -199,10 +199,27 @@ public sealed class FlushJournalReplayTests
     }
 
     [Fact]
-    public async Task A_bit_flip_in_the_last_record_is_a_torn_tail()
+    public async Task A_bit_flip_in_the_last_flushed_record_is_corruption_because_the_sync_mark_vouches_for_it()
     {
+        // No later record says the last records were synced; the sync mark written after the round (made durable by
+        // the closing seal) does, so their damage is told from a torn tail.
         using var dir = TempDirectory.InMemory();
         var records = await WriteFlushedJournal(dir.Path, Options());
+        var victim = records[^1].Position;
+        FlipBit(SegmentPath(dir.Path, victim.SegmentId), victim.RecordOffset + 4096 + 5);
+
+        var error = Assert.Throws<JournalCorruptedException>(() => Open(dir.Path, Options(), out _));
+        Assert.Equal(JournalDamageKind.MidJournalCorruption, error.Report.DamageKind);
+        Assert.Equal(JournalDamageReason.BadChecksum, error.Report.Damage!.Reason);
+        Assert.Equal(victim.Sequence, error.Report.Damage.ExpectedSequence);
+        Assert.Equal(0, error.Report.ValidRecordsAfterDamage); // only the mark follows, and it is not data
+    }
+
+    [Fact]
+    public async Task A_bit_flip_in_the_last_record_never_synced_is_a_torn_tail()
+    {
+        using var dir = TempDirectory.InMemory();
+        var records = await WriteFlushedJournal(dir.Path, Options(), crashAtEnd: true);
         var victim = records[^1].Position;
         FlipBit(SegmentPath(dir.Path, victim.SegmentId), victim.RecordOffset + 4096 + 5);
 
@@ -221,19 +238,19 @@ public sealed class FlushJournalReplayTests
         // un-synced tail can lack a record while later ones made it to disk. Nothing after the hole was ever flushed.
         using var dir = TempDirectory.InMemory();
         var records = new List<AppendedRecord>();
-        await using (var journal = Open(dir.Path, Options(), out _))
+        var journal = Open(dir.Path, Options(), out _);
+        for (var i = 0; i < 10; i++)
         {
-            for (var i = 0; i < 10; i++)
-            {
-                records.Add(await AppendWrite(journal, 0, 4096, seed: i));
-            }
-
-            await journal.FlushAsync(Ct);
-            for (var i = 10; i < 15; i++)
-            {
-                records.Add(await AppendWrite(journal, 0, 4096, seed: i));
-            }
+            records.Add(await AppendWrite(journal, 0, 4096, seed: i));
         }
+
+        await journal.FlushAsync(Ct);
+        for (var i = 10; i < 15; i++)
+        {
+            records.Add(await AppendWrite(journal, 0, 4096, seed: i));
+        }
+
+        await journal.CrashForTestsAsync(); // no closing sync: records 11..15 were never flushed
 
         var hole = records[11].Position;
         Zero(SegmentPath(dir.Path, hole.SegmentId), hole.RecordOffset, 4096 + 4096);
@@ -331,7 +348,7 @@ public sealed class FlushJournalReplayTests
         using (var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite))
         {
             file.ReadExactly(header);
-            header[4] = 2;
+            header[4] = (byte)(JournalFormat.Version + 1);
             System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(60), Crc32C.Compute(header.AsSpan(0, 60)));
             file.Position = 0;
             file.Write(header);
@@ -389,7 +406,7 @@ public sealed class FlushJournalReplayTests
     {
         using var dir = TempDirectory.InMemory();
         var options = Options(alignment: 512, segmentSize: 16 << 10);
-        var records = await WriteFlushedJournal(dir.Path, options, payloadLength: 2048, count: 20);
+        var records = await WriteFlushedJournal(dir.Path, options, payloadLength: 2048, count: 20, crashAtEnd: true);
         var lastSegmentId = records[^1].Position.SegmentId;
         var tail = records.Where(r => r.Position.SegmentId != lastSegmentId).ToList();
         Zero(SegmentPath(dir.Path, lastSegmentId), 0, 64);
@@ -403,11 +420,16 @@ public sealed class FlushJournalReplayTests
         Assert.Equal(lastSegmentId, journal.ReplayReport.NextSequence);
     }
 
-    /// <summary>Appends <paramref name="count"/> writes, flushing after the first half so the later half proves the first durable.</summary>
-    private static async Task<List<AppendedRecord>> WriteFlushedJournal(string directory, JournalOptions options, int payloadLength = 4096, int count = 15)
+    /// <summary>
+    /// Appends <paramref name="count"/> writes, flushing after the first half so the later half proves the first durable,
+    /// and flushes and closes at the end; with <paramref name="crashAtEnd"/> it stops as a crash would, without the final
+    /// flush, so the later half was never synced.
+    /// </summary>
+    private static async Task<List<AppendedRecord>> WriteFlushedJournal(
+        string directory, JournalOptions options, int payloadLength = 4096, int count = 15, bool crashAtEnd = false)
     {
         var records = new List<AppendedRecord>();
-        await using var journal = Open(directory, options, out _);
+        var journal = Open(directory, options, out _);
         for (var i = 0; i < count; i++)
         {
             if (i == count / 2 + 1)
@@ -418,7 +440,14 @@ public sealed class FlushJournalReplayTests
             records.Add(await AppendWrite(journal, i * 4096L, payloadLength, seed: i));
         }
 
+        if (crashAtEnd)
+        {
+            await journal.CrashForTestsAsync();
+            return records;
+        }
+
         await journal.FlushAsync(Ct);
+        await journal.DisposeAsync();
         return records;
     }
 }

@@ -14,7 +14,7 @@ public sealed class JournalFormatTests
         new RecordHeader(JournalRecordType.Write, 42, 8192, 4096, 4096, 40).Write(bytes, payload);
 
         Assert.Equal("S3JR"u8.ToArray(), bytes[..4]);
-        Assert.Equal(1, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(4)));
+        Assert.Equal(2, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(4)));
         Assert.Equal(1, bytes[6]);
         Assert.Equal(42, BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(8)));
         Assert.Equal(8192, BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(16)));

@@ -12,6 +12,21 @@ public sealed class LocalDirectoryObjectStoreTests : IDisposable
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    [Fact]
+    public async Task A_full_disk_is_a_transient_failure_that_leaves_nothing_behind()
+    {
+        using var disk = new SmallFileSystem(4 << 20);
+        var store = new LocalDirectoryObjectStore(Path.Combine(disk.Path, "store"));
+        disk.Fill(leaveFree: 64 * 1024);
+
+        var error = await Assert.ThrowsAsync<ObjectStoreException>(() => store.PutAsync("vol/chunk", new byte[1 << 20], PutCondition.None, Ct));
+
+        Assert.Equal(ObjectStoreErrorKind.Transient, error.Kind); // retried like a 503, never a fault of the volume
+        Assert.Contains("full", error.Message);
+        Assert.Empty(Directory.GetFiles(Path.Combine(disk.Path, "store", ".tmp")));
+        await Assert.ThrowsAsync<ObjectStoreException>(() => store.HeadAsync("vol/chunk", Ct));
+    }
+
     [Theory]
     [InlineData("../escape")]
     [InlineData("a/../../escape")]

@@ -358,6 +358,23 @@ public sealed class S3VolumeTests : IDisposable
     }
 
     [Fact]
+    public async Task A_flush_covers_a_write_acknowledged_while_a_lower_sequence_is_still_being_indexed()
+    {
+        await using var volume = await _harness.OpenAsync();
+        var held = new TaskCompletionSource();
+        volume.BeforeIndexForTests = sequence => sequence == 1 ? held.Task : Task.CompletedTask;
+        var lower = volume.WriteAsync(0, Pattern(4096, 1), WriteFlags.None, Ct).AsTask(); // sequence 1, held before indexing
+        await volume.WriteAsync(4096, Pattern(4096, 2), WriteFlags.None, Ct);         // sequence 2: acknowledged
+
+        await volume.FlushAsync(Ct);
+
+        Assert.True(volume.JournalForTests.DurableSequence >= 2, $"FLUSH returned with durable sequence {volume.JournalForTests.DurableSequence}");
+        Assert.False(lower.IsCompleted);
+        held.SetResult();
+        await lower;
+    }
+
+    [Fact]
     public async Task A_torn_journal_tail_is_cut_reported_and_never_read_as_data()
     {
         var volume = await _harness.OpenAsync();
@@ -366,9 +383,10 @@ public sealed class S3VolumeTests : IDisposable
         await volume.WriteAsync(4096, Pattern(8192, 2), WriteFlags.None, Ct);
         await volume.CrashForTestsAsync();
         var segment = Directory.GetFiles(_harness.JournalDirectory, "*.journal").Order().Last();
+        var end = Array.FindLastIndex(File.ReadAllBytes(segment), b => b != 0) + 1; // the segment is preallocated
         using (var stream = new FileStream(segment, FileMode.Open, FileAccess.Write))
         {
-            stream.SetLength(stream.Length - 5000); // inside the unsynced second record
+            stream.SetLength(end - 5000); // inside the unsynced second record
         }
 
         await using var recovered = await _harness.OpenAsync();

@@ -12,8 +12,8 @@ namespace S3Block.TestKit.Volume;
 /// <item>(a) the process dies (between operations, in the middle of an upload, or between the uploads and the commit):
 /// the recovered disk must be the history up to a position at or after the last acknowledged FLUSH; since the page
 /// cache survives a process crash, it must in fact be the whole history;</item>
-/// <item>(b) power is lost: the journal loses whatever was not fdatasync'ed (truncated at a random byte): the disk must be
-/// the history up to a position at or after the last durable point;</item>
+/// <item>(b) power is lost: every journal page not fdatasync'ed keeps or loses its new content at random
+/// (<see cref="JournalPowerCut"/>): the disk must be the history up to a position at or after the last durable point;</item>
 /// <item>(c) the local disk is lost (journal deleted): the disk read back from S3 alone must be the history up to
 /// exactly the last published commit.</item>
 /// </list>
@@ -47,7 +47,7 @@ public abstract class CrashConsistencyContract(ITestOutputHelper output)
     {
         using var harness = new VolumeHarness(sizeBytes: 512 * 1024, chunkSize: 64 * 1024, store: CreateStore());
         var run = new Run(harness, new Random(seed));
-        run.Volume = await harness.OpenAsync();
+        await run.OpenAsync();
         var crashPoints = new List<string>();
 
         for (var round = 0; round < CrashesPerSeed; round++)
@@ -76,7 +76,7 @@ public abstract class CrashConsistencyContract(ITestOutputHelper output)
         private readonly List<byte[]> _history = [SHA256.HashData(new byte[harness.Descriptor.SizeBytes])];
         private int _durableIndex;
         private int _committedIndex;
-        private Dictionary<string, long> _durableJournalLengths = [];
+        private JournalPowerCut _powerCut = new();
 
         public S3Volume Volume { get; set; } = null!;
 
@@ -190,7 +190,7 @@ public abstract class CrashConsistencyContract(ITestOutputHelper output)
             switch (kind)
             {
                 case CrashKind.LostUnsyncedJournalTail:
-                    LoseUnsyncedJournalTail();
+                    _powerCut.Cut(harness.JournalDirectory, random);
                     break;
                 case CrashKind.LostLocalDisk:
                     harness.DeleteLocalState();
@@ -200,9 +200,18 @@ public abstract class CrashConsistencyContract(ITestOutputHelper output)
             return point;
         }
 
-        public async Task RecoverAndVerifyAsync(CrashKind kind)
+        /// <summary>Opens the volume and starts watching what its journal makes durable.</summary>
+        public async Task OpenAsync()
         {
             Volume = await harness.OpenAsync();
+            _powerCut = new JournalPowerCut();
+            _powerCut.TakeAsDurable(harness.JournalDirectory);
+            _powerCut.Attach(Volume.JournalForTests);
+        }
+
+        public async Task RecoverAndVerifyAsync(CrashKind kind)
+        {
+            await OpenAsync();
             var image = await VolumeHarness.ReadAllAsync(Volume);
             var hash = SHA256.HashData(image);
             var lowest = kind switch
@@ -231,7 +240,6 @@ public abstract class CrashConsistencyContract(ITestOutputHelper output)
             _history.RemoveRange(position + 1, _history.Count - position - 1);
             _durableIndex = Math.Min(_durableIndex, position);
             _committedIndex = Math.Min(_committedIndex, position);
-            SnapshotJournalLengths();
         }
 
         private async Task CommitAsync()
@@ -256,40 +264,6 @@ public abstract class CrashConsistencyContract(ITestOutputHelper output)
         private void MarkDurable()
         {
             _durableIndex = Current;
-            SnapshotJournalLengths();
-        }
-
-        /// <summary>Segment files grow by appending, so their lengths at a durable point bound what survives power loss.</summary>
-        private void SnapshotJournalLengths()
-        {
-            _durableJournalLengths = Directory.Exists(harness.JournalDirectory)
-                ? Directory.GetFiles(harness.JournalDirectory).ToDictionary(f => f, f => new FileInfo(f).Length)
-                : [];
-        }
-
-        /// <summary>What a power cut does: data written after the last fdatasync is lost from a random byte on.</summary>
-        private void LoseUnsyncedJournalTail()
-        {
-            foreach (var file in Directory.GetFiles(harness.JournalDirectory))
-            {
-                if (file.EndsWith(".lock", StringComparison.Ordinal))
-                {
-                    continue;
-                }
-
-                var length = new FileInfo(file).Length;
-                if (!_durableJournalLengths.TryGetValue(file, out var durable))
-                {
-                    File.Delete(file); // created after the last durable point
-                    continue;
-                }
-
-                if (length > durable)
-                {
-                    using var stream = new FileStream(file, FileMode.Open, FileAccess.Write);
-                    stream.SetLength(durable + random.NextInt64(length - durable + 1));
-                }
-            }
         }
 
         private (long Offset, int Length) RandomRange(int maxBlocks)

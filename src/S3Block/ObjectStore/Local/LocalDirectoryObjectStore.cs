@@ -68,9 +68,9 @@ public sealed class LocalDirectoryObjectStore : IObjectStore
         cancellationToken.ThrowIfCancellationRequested();
         var path = PathOf(key);
         var temp = Path.Combine(_tempFolder, Guid.NewGuid().ToString("N"));
-        var etag = LocalObjectFile.Write(temp, content.Span);
         try
         {
+            var etag = LocalObjectFile.Write(temp, content.Span);
             using (await _mutationLock.AcquireAsync(cancellationToken))
             {
                 CheckCondition(key, path, condition);
@@ -82,9 +82,27 @@ public sealed class LocalDirectoryObjectStore : IObjectStore
 
             return etag;
         }
+        catch (Exception e) when (e is IOException or System.ComponentModel.Win32Exception && e is not FileNotFoundException and not DirectoryNotFoundException)
+        {
+            // A full or failing local disk is this store's outage: the caller retries, as it would a 503.
+            throw new ObjectStoreException(ObjectStoreErrorKind.Transient, "PUT", key,
+                FileDurability.IsDiskFull(e) ? $"the local disk is full: {e.Message}" : $"local disk error: {e.Message}", e);
+        }
         finally
         {
-            File.Delete(temp); // no-op after a successful rename
+            TryDelete(temp); // no-op after a successful rename
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Swept with the rest of .tmp later; the PUT's own outcome is what matters.
         }
     }
 
