@@ -31,7 +31,7 @@ internal static class Program
             case "workload":
                 return new Workload(new WorkloadSettings(
                     S("device"), S("dm-name"), S("history"), I("seed"), L("volume-bytes"), L("region-bytes"), I("threads"), I("writes"),
-                    I("flush-gap-min"), I("flush-gap-max"))).Run();
+                    I("flush-gap-min"), I("flush-gap-max"), I("max-unflushed"))).Run();
             case "check":
                 return await new Checker(new CheckSettings(
                     S("log"), S("replay-file"), S("replay-device"), S("cow-device"), S("history"), S("mount"), S("volume"),

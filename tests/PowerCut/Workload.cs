@@ -17,6 +17,7 @@ internal sealed unsafe class Workload(WorkloadSettings settings)
     private long _sequence;
     private long _nextId;
     private long _completed;
+    private long _completedAtLastFlush;
     private int _writersRunning;
 
     public int Run()
@@ -54,6 +55,13 @@ internal sealed unsafe class Workload(WorkloadSettings settings)
             var regionBlocks = (int)(settings.RegionBytes / BlockPattern.BlockSize);
             while (true)
             {
+                // Writers run ahead of the last FLUSH by a bounded number of writes, so the marks come often enough
+                // whatever the speed of the machine, and writes stay in flight while a FLUSH runs.
+                while (Interlocked.Read(ref _completed) - Interlocked.Read(ref _completedAtLastFlush) >= settings.MaxUnflushed)
+                {
+                    Thread.Sleep(1);
+                }
+
                 var id = Interlocked.Increment(ref _nextId);
                 if (id > settings.Writes)
                 {
@@ -105,6 +113,7 @@ internal sealed unsafe class Workload(WorkloadSettings settings)
             }
 
             last = Interlocked.Read(ref _completed);
+            Interlocked.Exchange(ref _completedAtLastFlush, last);
             FlushAndMark(fd);
         }
     }
@@ -136,4 +145,7 @@ internal sealed unsafe class Workload(WorkloadSettings settings)
 /// <summary>What <see cref="Workload"/> does.</summary>
 internal sealed record WorkloadSettings(
     string Device, string LogDeviceName, string HistoryPath, int Seed, long VolumeBytes, long RegionBytes, int Threads, int Writes,
-    int FlushGapMin, int FlushGapMax);
+    int FlushGapMin, int FlushGapMax, int MaxUnflushed)
+{
+    public int MaxUnflushed { get; } = MaxUnflushed > FlushGapMax ? MaxUnflushed : throw new ArgumentException("max-unflushed must exceed flush-gap-max");
+}

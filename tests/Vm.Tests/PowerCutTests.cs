@@ -9,7 +9,7 @@ namespace S3Block.Tests.Vm;
 /// object store standing in for S3) lives on one ext4 filesystem on a <c>dm-log-writes</c> device over a virtio disk,
 /// logged to a second virtio disk. A workload writes the ublk device with O_DIRECT from 8 threads at once and issues
 /// FLUSHes; after each completed FLUSH it adds a log mark and records which writes had completed before it. Then,
-/// in the same boot, <c>tests/PowerCut</c> rebuilds the state disk at every mark (a seeded sample of 60 when there
+/// in the same boot, <c>tests/PowerCut</c> rebuilds the state disk at every mark (a seeded sample of 55 when there
 /// are more), mounts it, and checks the volume there: as the daemon would open it (every flushed write reads back,
 /// nothing older shows, a prefix of the history) and as the store folder alone holds it (a prefix, nothing torn).
 /// </summary>
@@ -107,8 +107,10 @@ public sealed class PowerCutRun : GuestScriptRun
         S3="$S3BLOCK_BIN"
         . "$S3BLOCK_REPO/tests/vm/guest-lib.sh"
         pc() { dotnet "$POWERCUT_DLL" "$@"; }
+        # No udev in the guest: dmsetup makes the /dev/mapper nodes itself.
+        export DM_DISABLE_UDEV=1
         SEED=$POWERCUT_SEED
-        VOLUME_BYTES=$((256 << 20)); REGION_BYTES=$((4 << 20)); THREADS=8
+        VOLUME_BYTES=$((256 << 20)); REGION_BYTES=$((2 << 20)); THREADS=8
         SEGMENT=$((16 << 20)); CAPACITY=$((256 << 20)); CACHE=$((128 << 20))
         # Uploads, checkpoints and garbage deletion all run during the workload, so the cut finds them half done.
         RUN_OPTS="--set Volume:CommitInterval=00:00:01 --set Volume:CommitThresholdBytes=4194304 --set Volume:CheckpointEvery=8
@@ -121,15 +123,16 @@ public sealed class PowerCutRun : GuestScriptRun
         modprobe -a virtio_blk dm_log_writes dm_snapshot || echo "modprobe failed"
         for _ in $(seq 1 100); do [ -b /dev/vdb ] && break; sleep 0.1; done
         dmsetup create pclog --table "0 $(blockdev --getsz /dev/vda) log-writes /dev/vda /dev/vdb" || echo "dmsetup create failed"
+        [ -b /dev/mapper/pclog ] || dmsetup mknodes
         mkfs.ext4 -q -F -E nodiscard /dev/mapper/pclog && mkdir -p /mnt/state \
-          && mount -o noinit_itable /dev/mapper/pclog /mnt/state && echo "state fs mounted"
+          && mount -o noinit_itable /dev/mapper/pclog /mnt/state && echo "state fs mounted" || exit 1
         cd /mnt/state
         "$S3" create pc --size 256MiB --chunk-size 1MiB; echo "create rc=$?"
-        start_daemon d run pc $RUN_OPTS
+        start_daemon d run pc $RUN_OPTS || exit 1
 
         section workload
         pc workload --device "$DEV" --dm-name pclog --history /tmp/history.txt --seed "$SEED" $LAYOUT \
-          --writes 3000 --flush-gap-min 10 --flush-gap-max 50
+          --writes 2400 --flush-gap-min 8 --flush-gap-max 32 --max-unflushed 40
         echo "workload rc=$?"
 
         section cut
@@ -143,7 +146,7 @@ public sealed class PowerCutRun : GuestScriptRun
         truncate -s "$(blockdev --getsize64 /dev/vda)" /tmp/replay.img && truncate -s 1G /tmp/cow.img
         RD=$(losetup -f --show /tmp/replay.img); CD=$(losetup -f --show /tmp/cow.img)
         pc check --log /dev/vdb --replay-file /tmp/replay.img --replay-device "$RD" --cow-device "$CD" --history /tmp/history.txt \
-          --mount /tmp/pcmnt --volume pc $LAYOUT --max-marks 60 --seed "$SEED" \
+          --mount /tmp/pcmnt --volume pc $LAYOUT --max-marks 55 --seed "$SEED" \
           --journal-segment-bytes $SEGMENT --journal-capacity-bytes $CAPACITY --cache-budget-bytes $CACHE
         echo "check rc=$?"
         section end
