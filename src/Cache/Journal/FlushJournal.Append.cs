@@ -54,7 +54,22 @@ public sealed partial class FlushJournal
             await hook(reservation.Sequence);
         }
 
-        WriteRecord(reservation, type, deviceOffset, length, payload);
+        if (!TryWriteRecord(reservation, type, deviceOffset, length, payload))
+        {
+            // A full disk although the segment was preallocated (a file system that cannot reserve space):
+            // the sequence is reserved and later appends wait for it in order, so try the same write again.
+            do
+            {
+                await Task.Delay(_options.DiskFullRetryInterval, CancellationToken.None);
+            }
+            while (!TryWriteRecord(reservation, type, deviceOffset, length, payload));
+
+            lock (_lock)
+            {
+                _diskFullSince = null;
+            }
+        }
+
         if (CompleteWrite(reservation.Sequence) is { } earlierWrites)
         {
             await earlierWrites;
@@ -180,7 +195,7 @@ public sealed partial class FlushJournal
             {
                 _active = CreateSegmentLocked(_nextSequence);
             }
-            catch (IOException e) when (FileDurability.IsDiskFull(e))
+            catch (Exception e) when (FileDurability.IsDiskFull(e))
             {
                 // No sequence was handed out: the append waits (DiskFullRetryInterval) instead of failing.
                 _diskFullSince ??= DateTimeOffset.UtcNow;
@@ -237,8 +252,11 @@ public sealed partial class FlushJournal
         return segment;
     }
 
-    /// <summary>Writes header unit and payload with one positional gather write. A failure faults the journal.</summary>
-    private void WriteRecord(in Reservation reservation, JournalRecordType type, long deviceOffset, long length, ReadOnlyMemory<byte> payload)
+    /// <summary>
+    /// Writes header unit and payload with one positional gather write. Returns false when the disk is full (the caller
+    /// waits and tries again); any other failure faults the journal.
+    /// </summary>
+    private bool TryWriteRecord(in Reservation reservation, JournalRecordType type, long deviceOffset, long length, ReadOnlyMemory<byte> payload)
     {
         var header = ArrayPool<byte>.Shared.Rent(JournalFormat.HeaderSize);
         try
@@ -250,6 +268,17 @@ public sealed partial class FlushJournal
                 ? [header.AsMemory(0, JournalFormat.HeaderSize), padding]
                 : [header.AsMemory(0, JournalFormat.HeaderSize), padding, payload];
             RandomAccess.Write(reservation.Segment.Handle, buffers, reservation.Offset);
+            return true;
+        }
+        catch (Exception e) when (FileDurability.IsDiskFull(e))
+        {
+            lock (_lock)
+            {
+                _diskFullSince ??= DateTimeOffset.UtcNow;
+            }
+
+            Interlocked.Increment(ref _diskFullWaits);
+            return false;
         }
         catch (Exception e)
         {
@@ -282,7 +311,12 @@ public sealed partial class FlushJournal
                 waiter.TrySetResult();
             }
 
-            if (written < sequence)
+            if (written < sequence && _fault is not null)
+            {
+                // A lower sequence failed: it will never be written, so this append is never acknowledged.
+                earlierWrites = Task.FromException(new JournalFaultedException(_fault));
+            }
+            else if (written < sequence)
             {
                 var waiter = NewSignalSource();
                 _writtenWaiters.Enqueue(waiter, sequence);

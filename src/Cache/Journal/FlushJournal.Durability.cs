@@ -155,7 +155,7 @@ public sealed partial class FlushJournal
 
             RecordSync(Stopwatch.GetTimestamp() - start);
             JournalSegment? mark;
-            long markSequence, markOffset;
+            Exception? markFailure = null;
             lock (_lock)
             {
                 _durableSequence = target;
@@ -165,11 +165,18 @@ public sealed partial class FlushJournal
                     waiter.TrySetResult();
                 }
 
-                mark = ReserveSyncMarkLocked(out markSequence, out markOffset);
+                // Reserved and written under the lock: an append placed after the mark is reserved only once the mark
+                // is in the file, so a crash can never leave an unwritten mark (a hole) below an acknowledged record.
+                mark = ReserveSyncMarkLocked(out var markSequence, out var markOffset);
+                if (mark is not null)
+                {
+                    markFailure = WriteSyncMark(mark, markSequence, markOffset, target);
+                }
             }
 
-            if (mark is not null && !TryWriteSyncMark(mark, markSequence, markOffset, target))
+            if (markFailure is not null)
             {
+                Fault(markFailure);
                 return;
             }
 
@@ -267,24 +274,23 @@ public sealed partial class FlushJournal
         return segment;
     }
 
-    /// <summary>Writes a sync mark (see <see cref="JournalFormat"/>). A failed write faults the journal.</summary>
-    private bool TryWriteSyncMark(JournalSegment segment, long sequence, long offset, long durableThrough)
+    /// <summary>Writes a sync mark (see <see cref="JournalFormat"/>) into the page cache; returns the failure, if any.</summary>
+    private static Exception? WriteSyncMark(JournalSegment segment, long sequence, long offset, long durableThrough)
     {
         var unit = new byte[segment.Alignment];
         new RecordHeader(JournalRecordType.SyncMark, sequence, 0, 0, 0, durableThrough).Write(unit, []);
         try
         {
             RandomAccess.Write(segment.Handle, unit, offset);
-            return true;
+            return null;
         }
         catch (ObjectDisposedException) when (segment.IsDeleted)
         {
-            return true; // Released meanwhile: nothing in it needs vouching for.
+            return null; // Released meanwhile: nothing in it needs vouching for.
         }
         catch (Exception e)
         {
-            Fault(e);
-            return false;
+            return e;
         }
     }
 

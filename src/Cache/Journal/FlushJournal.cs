@@ -182,11 +182,25 @@ public sealed partial class FlushJournal : IAsyncDisposable
         var lockFile = AcquireDirectoryLock(directory);
         try
         {
+            CheckCapacityCanExist(directory, options);
             JournalSyncFailure.CheckAtOpen(directory, volumeId, options.AcceptSyncFailure);
             var scan = JournalScanner.Scan(directory, volumeId, writerEpoch, onRecord);
-            var (segments, report) = Recover(scan, firstSequence, options.MidJournalCorruption);
-            FileDurability.SyncDirectory(directory);
-            CheckCapacityCanExist(directory, options, segments.Sum(s => RandomAccess.GetLength(s.Handle)));
+            List<JournalSegment> segments;
+            JournalReplayReport report;
+            try
+            {
+                (segments, report) = Recover(scan, firstSequence, options.MidJournalCorruption);
+                FileDurability.SyncDirectory(directory);
+            }
+            catch (Exception e) when (e is IOException or System.ComponentModel.Win32Exception)
+            {
+                // Recovery fsyncs what a crashed writer left in the page cache. If that fails, the pages may never
+                // reach the disk while they still read back: the next open in this boot must not believe them either.
+                JournalSyncFailure.Record(directory, volumeId, durableThrough: 0, target: scan.NextSequence ?? 0, e);
+                throw;
+            }
+
+            JournalSyncFailure.Clear(directory, volumeId);
             return new FlushJournal(directory, volumeId, writerEpoch, options, lockFile, segments, report.NextSequence, report);
         }
         catch
@@ -318,17 +332,16 @@ public sealed partial class FlushJournal : IAsyncDisposable
     private static TaskCompletionSource NewSignalSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>
-    /// Refuses a capacity that the file system cannot hold: journal space that is handed out must exist, or a full
-    /// disk would fail writes that were promised room. (Segments are preallocated as they are created; this catches a
-    /// setting that could never be met, not space taken later by other files, which delays appends instead.)
+    /// Refuses a capacity that the file system can never hold (its whole size is smaller). Space taken by other files
+    /// (the cache, the embedded store) only delays appends once the disk is full: refusing then would keep the volume
+    /// from uploading the very records whose release frees the space.
     /// </summary>
-    private static void CheckCapacityCanExist(string directory, JournalOptions options, long usedBytes)
+    private static void CheckCapacityCanExist(string directory, JournalOptions options)
     {
-        var available = FileDurability.AvailableBytes(directory);
-        var needed = options.CapacityBytes + options.SegmentSizeBytes - usedBytes;
-        if (available < needed)
+        var size = FileDurability.TotalBytes(directory);
+        if (options.CapacityBytes + options.SegmentSizeBytes > size)
         {
-            throw new JournalCapacityException(directory, options.CapacityBytes, available, usedBytes);
+            throw new JournalCapacityException(directory, options.CapacityBytes, size);
         }
     }
 

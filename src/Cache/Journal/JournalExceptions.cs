@@ -76,10 +76,10 @@ public sealed class JournalSyncFailedException(string directory, string time, st
 }
 
 /// <summary>The configured journal capacity cannot exist on the journal's file system.</summary>
-public sealed class JournalCapacityException(string directory, long capacityBytes, long availableBytes, long usedBytes)
+public sealed class JournalCapacityException(string directory, long capacityBytes, long fileSystemBytes)
     : Exception(
-        $"Journal:CapacityBytes is {capacityBytes} bytes, but the file system of {directory} has only {availableBytes} bytes free "
-        + $"(the journal already uses {usedBytes}; one more segment is needed for preallocation): lower Journal:CapacityBytes or free space.")
+        $"Journal:CapacityBytes is {capacityBytes} bytes, but the whole file system of {directory} is only {fileSystemBytes} bytes "
+        + "(the capacity plus one preallocated segment must fit): lower Journal:CapacityBytes or Journal:SegmentSizeBytes.")
 {
     /// <summary>The journal directory.</summary>
     public string Directory { get; } = directory;

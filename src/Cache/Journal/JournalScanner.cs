@@ -29,6 +29,7 @@ internal static class JournalScanner
         long? expected = null;
         long? firstSequence = null;
         long records = 0;
+        long vouched = 0; // the highest durable-through any valid record or sync mark claims
         long previousEpoch = -1;
         JournalDamage? damage = null;
         var damagedIndex = -1;
@@ -59,12 +60,16 @@ internal static class JournalScanner
                 expected ??= header.Value.FirstSequence;
                 firstSequence ??= expected;
                 using var handle = SegmentFileIO.OpenForRead(segment.Path);
-                damage = ScanRecords(handle, segment, header.Value.Alignment, ref expected, ref payloadBuffer, handler, ref records);
+                damage = ScanRecords(handle, segment, header.Value.Alignment, ref expected, ref payloadBuffer, handler, ref records, ref vouched);
+                var isLast = i == segments.Count - 1;
                 if (damage is { Reason: JournalDamageReason.MissingRecord }
+                    && (!isLast || vouched >= damage.ExpectedSequence - 1)
                     && !AnyRecordAfter(handle, segment.FileLength, damage.FileOffset, header.Value.Alignment, ref payloadBuffer))
                 {
                     // Zeros where the next record would go and no record after them in this segment: the (preallocated)
-                    // space the segment never used. The next segment must go on from here; recovery gives it back.
+                    // space the segment never used. A middle segment's next segment must go on from here (else that is
+                    // the damage); the last one's end is clean only when a sync mark vouches for everything before it,
+                    // as the closing seal does (else records may have been lost there: a torn tail, reported).
                     segment.UnusedFrom = damage.FileOffset;
                     damage = null;
                 }
@@ -160,7 +165,8 @@ internal static class JournalScanner
         ref long? expected,
         ref byte[] payloadBuffer,
         JournalReplayHandler? handler,
-        ref long records)
+        ref long records,
+        ref long vouched)
     {
         Span<byte> headerBytes = stackalloc byte[JournalFormat.HeaderSize];
         var length = segment.FileLength;
@@ -182,6 +188,7 @@ internal static class JournalScanner
                 return new JournalDamage(segment.Id, segment.Path, offset, sequence, reason);
             }
 
+            vouched = Math.Max(vouched, header.DurableThrough);
             if (isMark)
             {
                 // The journal's own record of how far a sync reached: nothing for the volume.

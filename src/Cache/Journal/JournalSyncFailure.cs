@@ -39,7 +39,8 @@ public static class JournalSyncFailure
 
     /// <summary>
     /// Throws <see cref="JournalSyncFailedException"/> when a failure was recorded in this boot, unless
-    /// <paramref name="accept"/>; removes records of earlier boots (and accepted ones).
+    /// <paramref name="accept"/>. Call <see cref="Clear"/> once the open succeeded, to drop records of earlier boots
+    /// (and accepted ones): an open that fails keeps them.
     /// </summary>
     public static void CheckAtOpen(string directory, Guid volumeId, bool accept)
     {
@@ -68,7 +69,12 @@ public static class JournalSyncFailure
         {
             throw new JournalSyncFailedException(directory, Field(found, "time") ?? "?", Field(found, "durable-through") ?? "?", Field(found, "error") ?? "?");
         }
+    }
 
+    /// <summary>Removes the record's copies (after a successful open; see <see cref="CheckAtOpen"/>).</summary>
+    public static void Clear(string directory, Guid volumeId)
+    {
+        var places = new[] { Path.Combine(directory, FileName), MemoryPath(directory, volumeId) };
         if (places.Any(File.Exists))
         {
             foreach (var place in places.Where(File.Exists))
@@ -106,7 +112,7 @@ public static class JournalSyncFailure
         {
             return File.ReadAllText(BootIdPath).Trim();
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return "unknown";
         }

@@ -84,8 +84,8 @@ public static partial class FileDurability
         };
     }
 
-    /// <summary>Bytes an unprivileged process can still allocate on the file system of <paramref name="path"/>.</summary>
-    public static long AvailableBytes(string path) => new DriveInfo(path).AvailableFreeSpace;
+    /// <summary>The whole size of the file system of <paramref name="path"/>.</summary>
+    public static long TotalBytes(string path) => new DriveInfo(path).TotalSize;
 
     /// <summary>Deallocates a byte range so it reads as zeros, keeping the file size (fallocate PUNCH_HOLE).</summary>
     /// <returns>False when the file system does not support hole punching (the caller then writes zeros).</returns>

@@ -107,6 +107,11 @@ public sealed partial class S3Volume
                 return Task.CompletedTask;
             }
 
+            if (_fault is { } fault)
+            {
+                return Task.FromException(new BlockIOException(BlockIOException.EIO, $"volume '{_keys.Name}' is read-only: {fault.Message}", fault));
+            }
+
             done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _commitWaiters.Add((sequence, done));
         }

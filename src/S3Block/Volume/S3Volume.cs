@@ -348,6 +348,14 @@ public sealed partial class S3Volume : IBlockBackend
         lock (_lock)
         {
             _fault ??= reason;
+
+            // A Remote-mode FLUSH waiting for a commit would wait forever: no commit is published any more.
+            foreach (var (_, done) in _commitWaiters)
+            {
+                done.TrySetException(new BlockIOException(BlockIOException.EIO, $"volume '{_keys.Name}' is read-only: {reason.Message}", reason));
+            }
+
+            _commitWaiters.Clear();
         }
 
         VolumeLog.Faulted(_logger, reason, _keys.Name, reason.Message);

@@ -23,7 +23,8 @@ internal sealed record DaemonSettings(
         var volumeOptions = OptionsBinder.Bind<VolumeOptions>(configuration, VolumeOptions.Section);
         var journal = OptionsBinder.Bind<JournalOptions>(configuration, "Journal");
         var cache = OptionsBinder.Bind<ChunkCacheOptions>(configuration, "Cache");
-        if (configuration["Cache:Folder"] is null)
+        // Unset or empty (as appsettings.json ships it): the volume's own folder under the state directory.
+        if (string.IsNullOrEmpty(configuration["Cache:Folder"]))
         {
             cache.Folder = daemon.DefaultCacheFolder;
         }

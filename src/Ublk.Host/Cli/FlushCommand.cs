@@ -1,11 +1,10 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using S3Block.ObjectStore;
 using S3Block.Ublk.Configuration;
 using S3Block.Ublk.Daemon;
-using S3Block.Ublk.Interop;
 using S3Block.Ublk.Metrics;
 using S3Block.Volume;
+using Tmds.Linux;
 
 namespace S3Block.Ublk.Cli;
 
@@ -45,9 +44,9 @@ internal static class FlushCommand
         using var client = new DaemonMetricsClient(OptionsBinder.Bind<MetricsOptions>(context.Configuration, MetricsOptions.Section));
         var before = await client.ScrapeAsync(cancellationToken)
                      ?? throw new InvalidOperationException($"the daemon of volume {daemon.Volume} does not answer at {client.Endpoint} (is Metrics:Enabled true?)");
-        if (Libc.Kill(lease.Pid, Libc.SIGUSR1) != 0)
+        if (LibC.kill(lease.Pid, LibC.SIGUSR1) != 0)
         {
-            throw new InvalidOperationException($"cannot signal the daemon (pid {lease.Pid}): errno {Marshal.GetLastPInvokeError()}");
+            throw new InvalidOperationException($"cannot signal the daemon (pid {lease.Pid}): errno {LibC.errno}");
         }
 
         var commitBefore = before.GetValueOrDefault("s3block_last_commit_number");

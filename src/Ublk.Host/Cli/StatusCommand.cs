@@ -65,6 +65,12 @@ internal static class StatusCommand
         var rate = Value(second, "s3block_uploaded_bytes_total") - Value(first, "s3block_uploaded_bytes_total");
         o.WriteLine($"not in S3:     {ByteSize.Format((long)Value(second, "s3block_dirty_bytes"))}, oldest {Value(second, "s3block_dirty_oldest_age_seconds"):F1} s");
         o.WriteLine($"journal:       {Value(second, "s3block_journal_fill_ratio") * 100:F1}% full");
+        if (Value(second, "s3block_journal_disk_full") > 0)
+        {
+            o.WriteLine($"disk full:     writes are waiting for space on the journal's disk for {Value(second, "s3block_journal_disk_full_seconds"):F0} s "
+                + "(they resume when uploads or an operator free some)");
+        }
+
         o.WriteLine($"upload rate:   {rate / (1 << 20):F1} MiB/s");
         o.WriteLine($"faulted:       {(Value(second, "s3block_volume_faulted") > 0 ? "YES: the volume stopped accepting writes (see the log)" : "no")}");
         return ExitCodes.Success;

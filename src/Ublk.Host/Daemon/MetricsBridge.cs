@@ -94,6 +94,8 @@ internal sealed class MetricsBridge(S3BlockMetrics metrics) : IUblkRequestObserv
         CapacityBytes = s.CapacityBytes,
         SegmentCount = s.SegmentCount,
         ReplayDamageFound = s.ReplayDamageFound,
+        DiskFullSeconds = s.DiskFullSince is { } since ? Math.Max(1e-3, (DateTimeOffset.UtcNow - since).TotalSeconds) : 0,
+        DiskFullWaits = s.DiskFullWaits,
     };
 
     private static CacheSnapshot ToSnapshot(ChunkCacheStatistics s) => new()

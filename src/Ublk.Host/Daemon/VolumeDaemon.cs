@@ -30,7 +30,7 @@ internal sealed partial class VolumeDaemon(
     ChunkCacheOptions cacheOptions,
     DaemonStoreFactory storeFactory,
     MetricsBridge metrics,
-    SystemdNotifier systemd,
+    SystemdNotifications systemd,
     ILogger<VolumeDaemon> logger) : IHostedService
 {
     private IObjectStore? _store;
@@ -81,9 +81,10 @@ internal sealed partial class VolumeDaemon(
                     $"{volume.SizeBytes} bytes, epoch {volume.Epoch})";
         Console.Out.WriteLine($"ready: {ready}");
         await Console.Out.FlushAsync(cancellationToken);
-        systemd.Ready(ready);
+        // READY=1 follows from SystemdLifetime once this (the last hosted service) has started.
+        systemd.Status(ready);
         // `s3block flush` asks with SIGUSR1: upload everything now (the CLI follows progress through /metrics).
-        _flushSignal = PosixSignalRegistration.Create((PosixSignal)Interop.Libc.SIGUSR1, context =>
+        _flushSignal = PosixSignalRegistration.Create((PosixSignal)Tmds.Linux.LibC.SIGUSR1, context =>
         {
             context.Cancel = true;
             _ = Task.Run(() => volume.DrainAsync(null, CancellationToken.None));

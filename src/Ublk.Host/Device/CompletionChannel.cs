@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using S3Block.Ublk.Interop;
 using S3Block.Ublk.IoUring;
+using Tmds.Linux;
 
 namespace S3Block.Ublk.Device;
 
@@ -53,7 +54,7 @@ internal sealed unsafe class CompletionChannel : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         _next = new int[capacity];
         _results = new int[capacity];
-        int fd = Libc.EventFd(0, Libc.EFD_CLOEXEC);
+        int fd = LibC.eventfd(0, LibC.EFD_CLOEXEC);
         if (fd < 0)
         {
             ErrnoException.ThrowLast("eventfd");
@@ -91,18 +92,27 @@ internal sealed unsafe class CompletionChannel : IDisposable
         {
             Interlocked.Increment(ref _wakeupWrites);
             ulong one = 1;
-            nint written;
+            long written;
+            bool added = false;
             try
             {
+                _eventFd.DangerousAddRef(ref added);
                 do
                 {
-                    written = Libc.Write(_eventFd, &one, sizeof(ulong));
+                    written = LibC.write(_eventFd.Fd, &one, sizeof(ulong));
                 }
-                while (written < 0 && Marshal.GetLastPInvokeError() == (int)Errno.EINTR);
+                while (written < 0 && LibC.errno == (int)Errno.EINTR);
             }
             catch (ObjectDisposedException)
             {
                 return; // the queue already exited: nobody to wake
+            }
+            finally
+            {
+                if (added)
+                {
+                    _eventFd.DangerousRelease();
+                }
             }
 
             if (written != sizeof(ulong))

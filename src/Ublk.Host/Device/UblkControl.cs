@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using S3Block.Ublk.Interop;
 using S3Block.Ublk.IoUring;
+using Tmds.Linux;
 
 namespace S3Block.Ublk.Device;
 
@@ -39,7 +40,7 @@ internal sealed unsafe class UblkControl : IDisposable
     /// <summary>Opens /dev/ublk-control and probes the kernel's features. Throws a clear <see cref="UblkDeviceException"/> if ublk is unusable.</summary>
     public static UblkControl Open(string controlPath = UblkConstants.ControlDevicePath)
     {
-        Errno errno = FileDescriptorHandle.TryOpen(controlPath, Libc.O_RDWR, out FileDescriptorHandle? fd);
+        Errno errno = FileDescriptorHandle.TryOpen(controlPath, LibC.O_RDWR, out FileDescriptorHandle? fd);
         switch (errno)
         {
             case Errno.None:

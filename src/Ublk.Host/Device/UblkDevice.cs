@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using S3Block.Block;
 using S3Block.Ublk.Interop;
+using Tmds.Linux;
 
 namespace S3Block.Ublk.Device;
 
@@ -446,7 +447,7 @@ internal sealed class UblkDevice : IDisposable
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            Errno errno = FileDescriptorHandle.TryOpen(path, Libc.O_RDWR, out FileDescriptorHandle? fd);
+            Errno errno = FileDescriptorHandle.TryOpen(path, LibC.O_RDWR, out FileDescriptorHandle? fd);
             if (errno == Errno.None)
             {
                 return fd!;

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using S3Block.Block;
 using S3Block.Ublk.Interop;
 using S3Block.Ublk.IoUring;
+using Tmds.Linux;
 
 namespace S3Block.Ublk.Device;
 
@@ -195,7 +196,7 @@ internal sealed unsafe class UblkQueue : IDisposable
         // The descriptor array: read-only, exact length, at the queue's fixed offset (§2.2).
         nuint length = (nuint)RoundUpToPage(depth * UblkConstants.IoDescSize);
         long offset = UblkConstants.CmdBufOffset + (_config.QueueId * UblkConstants.MaxCmdBufSize);
-        _descriptors = MappedRegion.Map(_config.CharDevice, length, Libc.PROT_READ, Libc.MAP_SHARED | Libc.MAP_POPULATE, offset,
+        _descriptors = MappedRegion.Map(_config.CharDevice, length, LibC.PROT_READ, LibC.MAP_SHARED | LibC.MAP_POPULATE, offset,
             $"{UblkConstants.CharDevicePath(_config.DeviceId)} queue {_config.QueueId} descriptors");
 
         _completions = new CompletionChannel(depth);
@@ -480,7 +481,7 @@ internal sealed unsafe class UblkQueue : IDisposable
 
         fixed (ulong* bits = mask)
         {
-            return Libc.SchedSetAffinity(0, (nuint)(mask.Length * sizeof(ulong)), bits) == 0;
+            return LibC.sched_setaffinity(0, mask.Length * sizeof(ulong), (cpu_set_t*)bits) == 0;
         }
     }
 

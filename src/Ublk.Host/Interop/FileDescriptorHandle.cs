@@ -1,4 +1,6 @@
 using System.Runtime.InteropServices;
+using System.Text;
+using Tmds.Linux;
 
 namespace S3Block.Ublk.Interop;
 
@@ -27,7 +29,7 @@ internal sealed class FileDescriptorHandle : SafeHandle
     /// <summary>open(2) with O_CLOEXEC; throws <see cref="ErrnoException"/> naming the path.</summary>
     public static FileDescriptorHandle Open(string path, int flags)
     {
-        int fd = Libc.Open(path, flags | Libc.O_CLOEXEC, 0);
+        int fd = OpenRaw(path, flags);
         if (fd < 0)
         {
             ErrnoException.ThrowLast($"open({path})");
@@ -39,16 +41,27 @@ internal sealed class FileDescriptorHandle : SafeHandle
     /// <summary>open(2) that reports failure as an errno instead of throwing (for retry loops).</summary>
     public static Errno TryOpen(string path, int flags, out FileDescriptorHandle? handle)
     {
-        int fd = Libc.Open(path, flags | Libc.O_CLOEXEC, 0);
+        int fd = OpenRaw(path, flags);
         if (fd < 0)
         {
             handle = null;
-            return (Errno)Marshal.GetLastPInvokeError();
+            return (Errno)LibC.errno;
         }
 
         handle = new FileDescriptorHandle(fd);
         return Errno.None;
     }
 
-    protected override bool ReleaseHandle() => Libc.Close((int)handle.ToInt64()) == 0;
+    protected override bool ReleaseHandle() => LibC.close((int)handle.ToInt64()) == 0;
+
+    /// <summary>open(2) with O_CLOEXEC on a NUL-terminated UTF-8 copy of <paramref name="path"/>: the fd, or -1 and errno.</summary>
+    private static unsafe int OpenRaw(string path, int flags)
+    {
+        byte[] bytes = new byte[Encoding.UTF8.GetByteCount(path) + 1];
+        Encoding.UTF8.GetBytes(path, bytes);
+        fixed (byte* p = bytes)
+        {
+            return LibC.open(p, flags | LibC.O_CLOEXEC, 0);
+        }
+    }
 }

@@ -52,14 +52,9 @@ internal enum IoUringOp : byte
     UringCmd = 46,
 }
 
-/// <summary>io_uring numbers that are not enums: syscalls, mmap offsets, enter flags, ring flags.</summary>
+/// <summary>io_uring numbers that are not enums: mmap offsets, enter flags, ring flags.</summary>
 internal static class IoUringConstants
 {
-    // Syscall numbers: identical on x86-64 and arm64.
-    public const long SysIoUringSetup = 425;
-    public const long SysIoUringEnter = 426;
-    public const long SysIoUringRegister = 427;
-
     // mmap offsets of the three regions.
     public const long OffSqRing = 0;
     public const long OffCqRing = 0x8000000;

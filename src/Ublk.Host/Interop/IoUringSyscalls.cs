@@ -1,15 +1,19 @@
-using System.Runtime.InteropServices;
+using Tmds.Linux;
 
 namespace S3Block.Ublk.Interop;
 
-/// <summary>The three io_uring system calls, through syscall(2). Results are returned kernel-style: ≥ 0, or <c>-errno</c>.</summary>
+/// <summary>
+/// The three io_uring system calls, through Tmds.LibC. Results are returned kernel-style: ≥ 0, or <c>-errno</c>.
+/// <see cref="IoUringParams"/> is passed as Tmds.LibC's <c>io_uring_params</c>: the same kernel struct, and
+/// <c>StructLayoutTests</c> checks that both have the same size and field offsets.
+/// </summary>
 internal static unsafe class IoUringSyscalls
 {
     /// <summary>io_uring_setup(entries, params): the new ring fd, or <c>-errno</c>.</summary>
     public static int Setup(uint entries, IoUringParams* parameters)
     {
-        long r = Libc.Syscall(IoUringConstants.SysIoUringSetup, entries, (long)parameters, 0, 0, 0, 0);
-        return r < 0 ? -Marshal.GetLastPInvokeError() : (int)r;
+        int r = LibC.io_uring_setup(entries, (io_uring_params*)parameters);
+        return r < 0 ? -LibC.errno : r;
     }
 
     /// <summary>io_uring_enter(fd, to_submit, min_complete, flags, NULL, 0): submitted count, or <c>-errno</c>.</summary>
@@ -19,8 +23,8 @@ internal static unsafe class IoUringSyscalls
         try
         {
             ring.DangerousAddRef(ref added);
-            long r = Libc.Syscall(IoUringConstants.SysIoUringEnter, ring.Fd, toSubmit, minComplete, flags, 0, 0);
-            return r < 0 ? -Marshal.GetLastPInvokeError() : (int)r;
+            int r = LibC.io_uring_enter(ring.Fd, toSubmit, minComplete, flags, null);
+            return r < 0 ? -LibC.errno : r;
         }
         finally
         {
@@ -38,8 +42,8 @@ internal static unsafe class IoUringSyscalls
         try
         {
             ring.DangerousAddRef(ref added);
-            long r = Libc.Syscall(IoUringConstants.SysIoUringRegister, ring.Fd, opcode, (long)arg, count, 0, 0);
-            return r < 0 ? -Marshal.GetLastPInvokeError() : (int)r;
+            int r = LibC.io_uring_register(ring.Fd, opcode, arg, count);
+            return r < 0 ? -LibC.errno : r;
         }
         finally
         {

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Tmds.Linux;
 
 namespace S3Block.Ublk.Interop;
 
@@ -22,20 +23,26 @@ internal sealed unsafe class MappedRegion : SafeHandle
     /// <summary>Maps <paramref name="length"/> bytes of <paramref name="fd"/> at <paramref name="offset"/>.</summary>
     public static MappedRegion Map(FileDescriptorHandle fd, nuint length, int protection, int flags, long offset, string what)
     {
-        void* address = Libc.Mmap(null, length, protection, flags, fd, offset);
-        if (address == Libc.MapFailed)
+        bool added = false;
+        try
         {
-            ErrnoException.ThrowLast($"mmap({what}, length {length}, offset {offset})");
+            fd.DangerousAddRef(ref added);
+            return Map(fd.Fd, length, protection, flags, offset, what);
         }
-
-        return new MappedRegion(address, length);
+        finally
+        {
+            if (added)
+            {
+                fd.DangerousRelease();
+            }
+        }
     }
 
     /// <summary>Maps by raw fd: only for the io_uring ring, which owns that fd and outlives the call.</summary>
     public static MappedRegion Map(int fd, nuint length, int protection, int flags, long offset, string what)
     {
-        void* address = Libc.Mmap(null, length, protection, flags, fd, offset);
-        if (address == Libc.MapFailed)
+        void* address = LibC.mmap(null, (size_t)(ulong)length, protection, flags, fd, offset);
+        if (address == LibC.MAP_FAILED)
         {
             ErrnoException.ThrowLast($"mmap({what}, length {length}, offset {offset})");
         }
@@ -43,5 +50,5 @@ internal sealed unsafe class MappedRegion : SafeHandle
         return new MappedRegion(address, length);
     }
 
-    protected override bool ReleaseHandle() => Libc.Munmap((void*)handle, Length) == 0;
+    protected override bool ReleaseHandle() => LibC.munmap((void*)handle, (size_t)(ulong)Length) == 0;
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using S3Block.Ublk.Interop;
+using Tmds.Linux;
 
 namespace S3Block.Ublk.IoUring;
 
@@ -284,8 +285,8 @@ internal sealed unsafe class IoUringRing : IDisposable
         MappedRegion? sqes = null;
         try
         {
-            const int prot = Libc.PROT_READ | Libc.PROT_WRITE;
-            const int mapFlags = Libc.MAP_SHARED | Libc.MAP_POPULATE;
+            int prot = LibC.PROT_READ | LibC.PROT_WRITE;
+            int mapFlags = LibC.MAP_SHARED | LibC.MAP_POPULATE;
             nuint sqRingSize = p.SqOff.Array + (p.SqEntries * sizeof(uint));
             nuint cqRingSize = p.CqOff.Cqes + (p.CqEntries * (nuint)CqeSize);
             if ((p.Features & IoUringFeatures.SingleMmap) != 0)

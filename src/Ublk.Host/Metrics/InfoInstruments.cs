@@ -1,30 +1,44 @@
-using System.Diagnostics.Metrics;
 using System.Globalization;
+using Prometheus;
 
 namespace S3Block.Ublk.Metrics;
 
 /// <summary>Pseudo-metrics whose labels carry facts: <c>s3block_build_info</c> and <c>s3block_device_info</c>.</summary>
 internal sealed class InfoInstruments
 {
-    public InfoInstruments(Meter meter, string version, TimeProvider time)
+    public InfoInstruments(IMetricFactory factory, string version)
     {
-        Device = new SnapshotSource<DeviceSnapshot>(time);
-        KeyValuePair<string, object?>[] buildTags = [Observations.Tag("version", version)];
-        meter.CreateObservableGauge("s3block_build_info", () => Observations.One(1L, buildTags), null,
-            "Always 1; the version label is the daemon's version.");
-        meter.CreateObservableGauge("s3block_device_info", ObserveDeviceInfo, null,
-            "Always 1 while a device is served; labels: ublk device id, volume name, chunk size in bytes.");
-        meter.CreateObservableGauge("s3block_device_size_bytes",
-            () => Observations.From(Device, d => d.SizeBytes), "By", "Size of the served block device in bytes.");
+        factory.CreateGauge("s3block_build_info", "Always 1; the version label is the daemon's version.", ["version"])
+            .WithLabels(version).Set(1);
+
+        var info = factory.CreateGauge("s3block_device_info",
+            "Always 1 while a device is served; labels: chunk size in bytes, ublk device id, volume name.",
+            ["chunk_bytes", "dev_id", "volume"], new GaugeConfiguration { SuppressInitialValue = true });
+        Device = new SnapshotSeries<DeviceSnapshot>(factory);
+        Device.Custom(
+            d =>
+            {
+                string[] labels =
+                [
+                    d.ChunkBytes.ToString(CultureInfo.InvariantCulture), d.DevId.ToString(CultureInfo.InvariantCulture), d.Volume,
+                ];
+                RemoveAll(info, except: labels);
+                info.WithLabels(labels).Set(1);
+            },
+            () => RemoveAll(info, except: null));
+        Device.Gauge("s3block_device_size_bytes", "Size of the served block device in bytes.", d => d.SizeBytes);
     }
 
-    public SnapshotSource<DeviceSnapshot> Device { get; }
+    public SnapshotSeries<DeviceSnapshot> Device { get; }
 
-    private IEnumerable<Measurement<long>> ObserveDeviceInfo() =>
-        Device.Get() is { } d
-            ? Observations.One(1L,
-                Observations.Tag("dev_id", d.DevId.ToString(CultureInfo.InvariantCulture)),
-                Observations.Tag("volume", d.Volume),
-                Observations.Tag("chunk_bytes", d.ChunkBytes.ToString(CultureInfo.InvariantCulture)))
-            : Observations.None<long>();
+    private static void RemoveAll(Gauge gauge, string[]? except)
+    {
+        foreach (var labels in gauge.GetAllLabelValues().ToList())
+        {
+            if (except is null || !labels.SequenceEqual(except))
+            {
+                gauge.RemoveLabelled(labels);
+            }
+        }
+    }
 }

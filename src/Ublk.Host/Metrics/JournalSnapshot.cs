@@ -31,6 +31,12 @@ public sealed record JournalSnapshot
     /// <summary>Time spent in sync rounds, summed (the histogram's <c>_sum</c>).</summary>
     public double TotalSyncSeconds { get; init; }
 
+    /// <summary>For how long appends have waited for a full disk, 0 when not full [s3block_journal_disk_full_seconds].</summary>
+    public double DiskFullSeconds { get; init; }
+
+    /// <summary>Times an append found the disk full [s3block_journal_disk_full_waits_total].</summary>
+    public long DiskFullWaits { get; init; }
+
     /// <summary>Upper bounds (seconds) of the sync latency buckets, ascending [s3block_journal_fsync_duration_seconds].</summary>
     public IReadOnlyList<double> SyncLatencyUpperBounds { get; init; } = [];
 

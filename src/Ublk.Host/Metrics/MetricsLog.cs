@@ -10,7 +10,4 @@ internal static partial class MetricsLog
 
     [LoggerMessage(EventId = 5002, Level = LogLevel.Information, Message = "Metrics: endpoint stopped")]
     public static partial void Stopped(ILogger logger);
-
-    [LoggerMessage(EventId = 5003, Level = LogLevel.Error, Message = "Metrics: a scrape failed")]
-    public static partial void ScrapeFailed(ILogger logger, Exception exception);
 }

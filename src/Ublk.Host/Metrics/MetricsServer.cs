@@ -1,22 +1,21 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Prometheus;
 
 namespace S3Block.Ublk.Metrics;
 
 /// <summary>
-/// Serves <c>GET /metrics</c> (Prometheus text format 0.0.4) and a small index at <c>GET /</c> with Kestrel, on
-/// <see cref="MetricsOptions.Address"/>:<see cref="MetricsOptions.Port"/>. An <see cref="IHostedService"/> for the
+/// Serves <c>GET /metrics</c> with prometheus-net's middleware (text format 0.0.4, or OpenMetrics when the scraper
+/// asks for it) on Kestrel, on <see cref="MetricsOptions.Address"/>:<see cref="MetricsOptions.Port"/>. An <see cref="IHostedService"/> for the
 /// daemon; tests call <see cref="StartAsync"/> and <see cref="StopAsync"/> (or dispose) directly.
 /// </summary>
 /// <remarks>
@@ -26,22 +25,15 @@ namespace S3Block.Ublk.Metrics;
 /// </remarks>
 public sealed class MetricsServer : IHostedService, IAsyncDisposable
 {
-    private const string IndexText = """
-        s3block metrics endpoint
-
-        /metrics   Prometheus text format 0.0.4 (s3block_*, process_*, dotnet_*)
-
-        """;
-
     private readonly MetricsOptions _options;
-    private readonly PrometheusExporter _exporter;
+    private readonly S3BlockMetrics _metrics;
     private readonly ILogger _logger;
     private WebApplication? _app;
 
     /// <param name="options">Where to listen; must be valid (<see cref="MetricsOptions.Validate"/>).</param>
-    /// <param name="exporter">What a scrape returns.</param>
-    /// <param name="logger">For the start, stop and scrape-failure messages.</param>
-    public MetricsServer(MetricsOptions options, PrometheusExporter exporter, ILogger<MetricsServer>? logger = null)
+    /// <param name="metrics">The catalog whose registry a scrape returns.</param>
+    /// <param name="logger">For the start and stop messages.</param>
+    public MetricsServer(MetricsOptions options, S3BlockMetrics metrics, ILogger<MetricsServer>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var problem = options.Validate().FirstOrDefault();
@@ -51,7 +43,7 @@ public sealed class MetricsServer : IHostedService, IAsyncDisposable
         }
 
         _options = options;
-        _exporter = exporter;
+        _metrics = metrics;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 
@@ -81,7 +73,7 @@ public sealed class MetricsServer : IHostedService, IAsyncDisposable
         });
 
         var app = builder.Build();
-        app.Run(HandleAsync);
+        app.UseMetricServer("/metrics", _metrics.Registry);
         try
         {
             await app.StartAsync(cancellationToken);
@@ -125,52 +117,6 @@ public sealed class MetricsServer : IHostedService, IAsyncDisposable
 
     private static string FormatHost(IPAddress address) =>
         address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
-
-    private async Task HandleAsync(HttpContext context)
-    {
-        var request = context.Request;
-        var response = context.Response;
-        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
-        {
-            response.StatusCode = StatusCodes.Status405MethodNotAllowed;
-            response.Headers.Allow = "GET, HEAD";
-            return;
-        }
-
-        string body;
-        switch (request.Path.Value)
-        {
-            case "/metrics":
-                try
-                {
-                    body = _exporter.Scrape();
-                }
-                catch (Exception e)
-                {
-                    // A bug in a source must not take the endpoint down; Prometheus records the failed scrape (up=0).
-                    MetricsLog.ScrapeFailed(_logger, e);
-                    response.StatusCode = StatusCodes.Status500InternalServerError;
-                    return;
-                }
-
-                response.ContentType = PrometheusTextFormatter.ContentType;
-                break;
-            case "/" or "":
-                body = IndexText;
-                response.ContentType = "text/plain; charset=utf-8";
-                break;
-            default:
-                response.StatusCode = StatusCodes.Status404NotFound;
-                return;
-        }
-
-        var bytes = Encoding.UTF8.GetBytes(body);
-        response.ContentLength = bytes.Length;
-        if (HttpMethods.IsGet(request.Method))
-        {
-            await response.Body.WriteAsync(bytes, context.RequestAborted);
-        }
-    }
 
     /// <summary>A host lifetime that neither waits for nor reacts to anything (see the class remarks).</summary>
     private sealed class NoHostLifetime : IHostLifetime

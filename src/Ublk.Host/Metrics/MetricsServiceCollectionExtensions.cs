@@ -7,7 +7,7 @@ namespace S3Block.Ublk.Metrics;
 public static class MetricsServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds <see cref="S3BlockMetrics"/> and <see cref="PrometheusExporter"/> as singletons and, when
+    /// Adds <see cref="S3BlockMetrics"/> as a singleton and, when
     /// <see cref="MetricsOptions.Enabled"/>, <see cref="MetricsServer"/> as a singleton hosted service. Register it
     /// early: hosts stop services in reverse order, so the endpoint then outlives the device and volume shutdown.
     /// </summary>
@@ -19,12 +19,11 @@ public static class MetricsServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(options);
         services.AddSingleton(options);
         services.AddSingleton(_ => new S3BlockMetrics(version));
-        services.AddSingleton(provider => PrometheusExporter.Create(provider.GetRequiredService<S3BlockMetrics>()));
         if (options.Enabled)
         {
             services.AddSingleton(provider => new MetricsServer(
                 options,
-                provider.GetRequiredService<PrometheusExporter>(),
+                provider.GetRequiredService<S3BlockMetrics>(),
                 provider.GetService<ILogger<MetricsServer>>()));
             services.AddHostedService(provider => provider.GetRequiredService<MetricsServer>());
         }

@@ -1,64 +1,67 @@
-using System.Diagnostics.Metrics;
 using System.Reflection;
+using Prometheus;
 using S3Block.ObjectStore;
 
 namespace S3Block.Ublk.Metrics;
 
 /// <summary>
-/// The daemon's instrument catalog: every metric S3Block exports, with stable names, units, help and buckets, on one
-/// <see cref="System.Diagnostics.Metrics.Meter"/> named <c>S3Block</c>. Create one per process (a DI singleton).
+/// The daemon's metric catalog: every metric S3Block exports, with stable names, help and buckets, as prometheus-net
+/// metrics on a <see cref="CollectorRegistry"/> of its own (<see cref="Registry"/>). Create one per process (a DI
+/// singleton); tests create as many as they like, each isolated from the others.
 /// </summary>
 /// <remarks>
-/// <para><b>Naming convention.</b> Each instrument is named exactly as the exported Prometheus metric, unit suffix and
-/// <c>_total</c> included (<c>s3block_io_requests_total</c>, <c>s3block_io_duration_seconds</c>); the exporter adds
-/// nothing. Values are in base units (seconds, bytes). Labels are low-cardinality enums: never keys or block numbers.</para>
-/// <para><b>Two ways in.</b> Hot-path events are recorded with <c>Record*</c> methods (counters and histograms, no
+/// <para><b>Naming convention.</b> Each metric is created with its full Prometheus name, unit suffix and <c>_total</c>
+/// included (<c>s3block_io_requests_total</c>, <c>s3block_io_duration_seconds</c>). Values are in base units (seconds,
+/// bytes). Labels are low-cardinality enums: never keys or block numbers.</para>
+/// <para><b>Two ways in.</b> Hot-path events are recorded with <c>Record*</c> methods (children resolved up front: no
 /// allocation, no lock). Everything the components already count is read at scrape time from a snapshot delegate
-/// given to a <c>Register*</c> method; each delegate is called at most once per scrape, on the scrape thread, and may
+/// given to a <c>Register*</c> method; each delegate is called once per scrape, before the registry collects, and may
 /// return null for "nothing to report" (its series then disappear). Registering again replaces the delegate.</para>
 /// <para>One volume and one device per process: the volume, journal, cache and device metrics carry no volume
 /// label; <c>s3block_device_info</c> names the volume.</para>
 /// </remarks>
 public sealed class S3BlockMetrics : IDisposable
 {
-    /// <summary>The meter name; <see cref="MeterCollector"/> collects every meter whose name starts with it.</summary>
-    public const string MeterName = "S3Block";
-
-    private readonly InfoInstruments _info;
     private readonly IoInstruments _io;
     private readonly CacheInstruments _cache;
     private readonly JournalInstruments _journal;
     private readonly VolumeInstruments _volume;
+    private readonly InfoInstruments _info;
     private readonly S3Instruments _s3;
+    private readonly Counter _callbackErrors;
+    private volatile bool _disposed;
 
     /// <param name="version">The <c>version</c> label of <c>s3block_build_info</c>; default: this assembly's
     /// informational version.</param>
-    /// <param name="meterName">The meter's name; tests use a unique one so that parallel tests do not see each other.</param>
-    /// <param name="timeProvider">Clock for snapshot caching and commit lag; default: the system clock.</param>
-    public S3BlockMetrics(string? version = null, string meterName = MeterName, TimeProvider? timeProvider = null)
+    /// <param name="timeProvider">Clock for the commit lag; default: the system clock.</param>
+    /// <param name="includeProcessMetrics">Also export prometheus-net's process and .NET runtime metrics
+    /// (<c>process_*</c>, <c>dotnet_*</c>).</param>
+    public S3BlockMetrics(string? version = null, TimeProvider? timeProvider = null, bool includeProcessMetrics = true)
     {
-        var time = timeProvider ?? TimeProvider.System;
         Version = version ?? DefaultVersion();
-        Meter = new Meter(meterName, Version);
-        _info = new InfoInstruments(Meter, Version, time);
-        _io = new IoInstruments(Meter, time);
-        _cache = new CacheInstruments(Meter, time);
-        _journal = new JournalInstruments(Meter, time);
-        _volume = new VolumeInstruments(Meter, time);
-        _s3 = new S3Instruments(Meter);
+        Registry = Prometheus.Metrics.NewCustomRegistry();
+        var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+        _info = new InfoInstruments(factory, Version);
+        _io = new IoInstruments(factory);
+        _cache = new CacheInstruments(factory);
+        _journal = new JournalInstruments(factory);
+        _volume = new VolumeInstruments(factory, timeProvider ?? TimeProvider.System);
+        _s3 = new S3Instruments(factory);
+        _callbackErrors = factory.CreateCounter("s3block_metrics_callback_errors_total",
+            "Snapshot delegates that threw during a scrape (their series are left out of that scrape).");
+        if (includeProcessMetrics)
+        {
+            DotNetStats.Register(Registry);
+        }
+
+        Registry.AddBeforeCollectCallback(RefreshSnapshots);
     }
 
-    /// <summary>The meter all instruments live on.</summary>
-    public Meter Meter { get; }
+    /// <summary>The registry every S3Block metric lives in; the endpoint serves it.</summary>
+    public CollectorRegistry Registry { get; }
 
     /// <summary>The daemon version reported by <c>s3block_build_info</c>.</summary>
     public string Version { get; }
-
-    /// <summary>
-    /// Histograms that come from snapshots rather than instruments (<c>s3block_journal_fsync_duration_seconds</c>);
-    /// <see cref="PrometheusExporter.Create"/> includes it.
-    /// </summary>
-    public IMetricSource SnapshotHistograms => _journal.FsyncHistogram;
 
     // ----------------------------------------------------------------------------------------- hot path
 
@@ -101,28 +104,67 @@ public sealed class S3BlockMetrics : IDisposable
     // ------------------------------------------------------------------------------------- snapshots
 
     /// <summary>The volume: dirty data, data-loss window, commits, uploads, fetches, garbage, fault.</summary>
-    public void RegisterVolume(Func<VolumeSnapshot?>? snapshot) => _volume.Source.Register(snapshot);
+    public void RegisterVolume(Func<VolumeSnapshot?>? snapshot) => _volume.Series.Source.Register(snapshot);
 
     /// <summary>The volume lease: held and epoch.</summary>
-    public void RegisterLease(Func<LeaseSnapshot?>? snapshot) => _volume.Lease.Register(snapshot);
+    public void RegisterLease(Func<LeaseSnapshot?>? snapshot) => _volume.Lease.Source.Register(snapshot);
 
     /// <summary>The flush journal: fill, appends, syncs and their latency histogram, backpressure.</summary>
-    public void RegisterJournal(Func<JournalSnapshot?>? snapshot) => _journal.Source.Register(snapshot);
+    public void RegisterJournal(Func<JournalSnapshot?>? snapshot) => _journal.Series.Source.Register(snapshot);
 
     /// <summary>The clean-chunk cache: hits, misses, evictions, bytes, per tier.</summary>
-    public void RegisterCache(Func<CacheSnapshot?>? snapshot) => _cache.Source.Register(snapshot);
+    public void RegisterCache(Func<CacheSnapshot?>? snapshot) => _cache.Series.Source.Register(snapshot);
 
     /// <summary>The ublk queues: requests in flight and depth, per queue.</summary>
-    public void RegisterQueues(Func<IReadOnlyList<QueueSnapshot>?>? snapshot) => _io.Queues.Register(snapshot);
+    public void RegisterQueues(Func<IReadOnlyList<QueueSnapshot>?>? snapshot) => _io.Queues.Source.Register(snapshot);
 
     /// <summary>The served device (<c>s3block_device_info</c>, size).</summary>
-    public void RegisterDevice(Func<DeviceSnapshot?>? snapshot) => _info.Device.Register(snapshot);
+    public void RegisterDevice(Func<DeviceSnapshot?>? snapshot) => _info.Device.Source.Register(snapshot);
 
     /// <summary>Threads on which PR_SET_IO_FLUSHER failed (e.g. <c>() =&gt; IoFlusher.FailureCount</c>).</summary>
-    public void RegisterIoFlusherFailures(Func<long>? failures) => _io.RegisterIoFlusherFailures(failures);
+    public void RegisterIoFlusherFailures(Func<long>? failures) =>
+        _io.IoFlusher.Source.Register(failures is null ? null : () => failures);
 
-    /// <summary>Disposes the meter: instruments stop reporting.</summary>
-    public void Dispose() => Meter.Dispose();
+    /// <summary>One scrape in the Prometheus text format (what <c>GET /metrics</c> returns).</summary>
+    public async Task<string> ScrapeAsync(CancellationToken cancellationToken = default)
+    {
+        using var buffer = new MemoryStream();
+        await Registry.CollectAndExportAsTextAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    /// <summary>Stops reading snapshots (the registry cannot drop its callback; a disposed catalog's callback does nothing).</summary>
+    public void Dispose() => _disposed = true;
+
+    private void RefreshSnapshots()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        Refresh(_info.Device.Refresh);
+        Refresh(_io.Queues.Refresh);
+        Refresh(_io.IoFlusher.Refresh);
+        Refresh(_cache.Series.Refresh);
+        Refresh(_journal.Series.Refresh);
+        Refresh(_volume.Series.Refresh);
+        Refresh(_volume.Lease.Refresh);
+    }
+
+    private void Refresh(Action refresh)
+    {
+        try
+        {
+            refresh();
+        }
+#pragma warning disable CA1031 // A broken snapshot delegate must not fail the whole scrape: it is counted instead.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            _callbackErrors.Inc();
+        }
+    }
 
     private static string DefaultVersion() =>
         typeof(S3BlockMetrics).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion

@@ -1,54 +1,51 @@
-using System.Diagnostics.Metrics;
+using Prometheus;
 
 namespace S3Block.Ublk.Metrics;
 
 /// <summary>Object-store requests (hot path): count by operation and outcome, latency, retries, bytes.</summary>
 internal sealed class S3Instruments
 {
-    private static readonly KeyValuePair<string, object?>[] Upload = [Observations.Tag("direction", "upload")];
-    private static readonly KeyValuePair<string, object?>[] Download = [Observations.Tag("direction", "download")];
+    // Children resolved once: [operation][outcome] and [operation].
+    private readonly Counter.Child[][] _requests;
+    private readonly Histogram.Child[] _duration;
+    private readonly Counter.Child[] _retries;
+    private readonly Counter.Child _uploaded;
+    private readonly Counter.Child _downloaded;
 
-    private readonly Counter<long> _requests;
-    private readonly Histogram<double> _duration;
-    private readonly Counter<long> _retries;
-    private readonly Counter<long> _bytes;
-
-    // Tag arrays built once: [operation, outcome] and [operation].
-    private readonly KeyValuePair<string, object?>[][][] _operationOutcomeTags;
-    private readonly KeyValuePair<string, object?>[][] _operationTags;
-
-    public S3Instruments(Meter meter)
+    public S3Instruments(IMetricFactory factory)
     {
-        _requests = meter.CreateCounter<long>("s3block_s3_requests_total", "{request}",
-            "Object-store requests (each attempt, retries included), by S3 operation and outcome.");
-        _duration = meter.CreateHistogram("s3block_s3_request_duration_seconds", "s",
+        var suppressed = new CounterConfiguration { SuppressInitialValue = true };
+        var requests = factory.CreateCounter("s3block_s3_requests_total",
+            "Object-store requests (each attempt, retries included), by S3 operation and outcome.", ["operation", "outcome"], suppressed);
+        var duration = factory.CreateHistogram("s3block_s3_request_duration_seconds",
             "Object-store request latency in seconds (each attempt), by S3 operation.",
-            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = HistogramBuckets.S3Request });
-        _retries = meter.CreateCounter<long>("s3block_s3_retries_total", "{retry}",
-            "Object-store requests retried after a transient failure, by S3 operation.");
-        _bytes = meter.CreateCounter<long>("s3block_s3_bytes_total", "By",
-            "Object bytes sent to (upload) and received from (download) the object store.");
+            ["operation"], new HistogramConfiguration { Buckets = [.. HistogramBuckets.S3Request], SuppressInitialValue = true });
+        var retries = factory.CreateCounter("s3block_s3_retries_total",
+            "Object-store requests retried after a transient failure, by S3 operation.", ["operation"], suppressed);
+        var bytes = factory.CreateCounter("s3block_s3_bytes_total",
+            "Object bytes sent to (upload) and received from (download) the object store.", ["direction"], suppressed);
 
-        _operationTags = [.. S3OperationLabels.All.Select(op => new[] { Observations.Tag("operation", op.ToLabel()) })];
-        _operationOutcomeTags = [.. S3OperationLabels.All.Select(op => S3OutcomeLabels.All
-            .Select(outcome => new[] { Observations.Tag("operation", op.ToLabel()), Observations.Tag("outcome", outcome.ToLabel()) })
-            .ToArray())];
+        _requests = [.. S3OperationLabels.All.Select(op => S3OutcomeLabels.All.Select(o => requests.WithLabels(op.ToLabel(), o.ToLabel())).ToArray())];
+        _duration = [.. S3OperationLabels.All.Select(op => duration.WithLabels(op.ToLabel()))];
+        _retries = [.. S3OperationLabels.All.Select(op => retries.WithLabels(op.ToLabel()))];
+        _uploaded = bytes.WithLabels("upload");
+        _downloaded = bytes.WithLabels("download");
     }
 
     public void Record(S3Operation operation, S3Outcome outcome, double seconds, long bytesSent, long bytesReceived)
     {
-        _requests.Add(1, _operationOutcomeTags[(int)operation][(int)outcome]);
-        _duration.Record(seconds, _operationTags[(int)operation]);
+        _requests[(int)operation][(int)outcome].Inc();
+        _duration[(int)operation].Observe(seconds);
         if (bytesSent > 0)
         {
-            _bytes.Add(bytesSent, Upload);
+            _uploaded.Inc(bytesSent);
         }
 
         if (bytesReceived > 0)
         {
-            _bytes.Add(bytesReceived, Download);
+            _downloaded.Inc(bytesReceived);
         }
     }
 
-    public void RecordRetry(S3Operation operation) => _retries.Add(1, _operationTags[(int)operation]);
+    public void RecordRetry(S3Operation operation) => _retries[(int)operation].Inc();
 }

@@ -1,4 +1,4 @@
-using System.Diagnostics.Metrics;
+using Prometheus;
 
 namespace S3Block.Ublk.Metrics;
 
@@ -8,60 +8,52 @@ internal sealed class VolumeInstruments
 {
     private readonly TimeProvider _time;
 
-    public VolumeInstruments(Meter meter, TimeProvider time)
+    public VolumeInstruments(IMetricFactory factory, TimeProvider time)
     {
         _time = time;
-        Source = new SnapshotSource<VolumeSnapshot>(time);
-        Lease = new SnapshotSource<LeaseSnapshot>(time);
+        Series = new SnapshotSeries<VolumeSnapshot>(factory);
+        Lease = new SnapshotSeries<LeaseSnapshot>(factory);
+        var v = Series;
 
-        meter.CreateObservableGauge("s3block_dirty_bytes", () => Observations.From(Source, v => v.DirtyBytes), "By",
-            "Bytes written and journaled locally but not yet in S3.");
-        meter.CreateObservableGauge("s3block_dirty_extents", () => Observations.From(Source, v => v.DirtyExtents), "{extent}",
-            "Dirty extents (journaled writes not yet in S3).");
-        meter.CreateObservableGauge("s3block_dirty_chunks", () => Observations.From(Source, v => v.DirtyChunks), "{chunk}",
-            "Chunks holding data not yet in S3.");
-        meter.CreateObservableGauge("s3block_dirty_oldest_age_seconds", () => Observations.From(Source, v => v.OldestDirtyAgeSeconds), "s",
-            "Age of the oldest write not yet in S3, in seconds (0 when clean): the data-loss window if the local disk dies.");
-        meter.CreateObservableCounter("s3block_commits_published_total", () => Observations.From(Source, v => v.CommitsPublished), "{commit}",
-            "Commits published to S3.");
-        meter.CreateObservableGauge("s3block_last_commit_number", () => Observations.From(Source, v => v.LastCommitNumber), "{commit}",
-            "Number of the latest commit published to S3.");
-        meter.CreateObservableGauge("s3block_last_commit_timestamp_seconds", ObserveLastCommitTime, "s",
-            "When the latest commit was published, in seconds since the Unix epoch (absent before the first one).");
-        meter.CreateObservableGauge("s3block_commit_lag_seconds", () => Observations.From(Source, CommitLag), "s",
-            "Seconds the volume has been dirty without a commit: since the later of the last commit and the oldest dirty write; 0 when clean.");
-        meter.CreateObservableCounter("s3block_uploaded_chunks_total", () => Observations.From(Source, v => v.ChunksUploaded), "{chunk}",
-            "Chunk images uploaded to S3.");
-        meter.CreateObservableCounter("s3block_uploaded_bytes_total", () => Observations.From(Source, v => v.BytesUploaded), "By",
-            "Bytes of chunk images uploaded to S3.");
-        meter.CreateObservableCounter("s3block_zeroed_chunks_total", () => Observations.From(Source, v => v.ChunksZeroed), "{chunk}",
-            "Chunks recorded as all-zero in a commit instead of uploaded.");
-        meter.CreateObservableCounter("s3block_fetched_chunks_total", () => Observations.From(Source, v => v.ChunkFetches), "{chunk}",
-            "Chunk fetches from S3 to serve reads (cache misses).");
-        meter.CreateObservableCounter("s3block_fetched_bytes_total", () => Observations.From(Source, v => v.BytesFetched), "By",
-            "Bytes fetched from S3 to serve reads.");
-        meter.CreateObservableCounter("s3block_volume_retries_total", () => Observations.From(Source, v => v.StoreRetries), "{retry}",
-            "Store operations the volume retried after the store's own retries gave up (uploads, commits, lease renewals).");
-        meter.CreateObservableCounter("s3block_checkpoints_written_total", () => Observations.From(Source, v => v.CheckpointsWritten), "{checkpoint}",
-            "Checkpoints (full chunk maps) written to S3.");
-        meter.CreateObservableCounter("s3block_garbage_deleted_objects_total", () => Observations.From(Source, v => v.GarbageDeleted), "{object}",
-            "Superseded S3 objects deleted.");
-        meter.CreateObservableGauge("s3block_garbage_pending_objects", () => Observations.From(Source, v => v.GarbagePending), "{object}",
-            "Superseded S3 objects waiting for deletion.");
-        meter.CreateObservableGauge("s3block_volume_faulted", () => Observations.From(Source, v => v.Faulted ? 1L : 0L), null,
-            "1 when the volume stopped accepting writes (fenced by another writer, journal failure), else 0; the log says why.");
+        v.Gauge("s3block_dirty_bytes", "Bytes written and journaled locally but not yet in S3.", s => s.DirtyBytes);
+        v.Gauge("s3block_dirty_extents", "Dirty extents (journaled writes not yet in S3).", s => s.DirtyExtents);
+        v.Gauge("s3block_dirty_chunks", "Chunks holding data not yet in S3.", s => s.DirtyChunks);
+        v.Gauge("s3block_dirty_oldest_age_seconds",
+            "Age of the oldest write not yet in S3, in seconds (0 when clean): the data-loss window if the local disk dies.",
+            s => s.OldestDirtyAgeSeconds);
+        v.Counter("s3block_commits_published_total", "Commits published to S3.", s => s.CommitsPublished);
+        v.Gauge("s3block_last_commit_number", "Number of the latest commit published to S3.", s => s.LastCommitNumber);
+        v.Gauge("s3block_last_commit_timestamp_seconds",
+            "When the latest commit was published, in seconds since the Unix epoch (absent before the first one).",
+            s => s.LastCommitUnixSeconds);
+        v.Gauge("s3block_commit_lag_seconds",
+            "Seconds the volume has been dirty without a commit: since the later of the last commit and the oldest dirty write; 0 when clean.",
+            s => CommitLag(s));
+        v.Counter("s3block_uploaded_chunks_total", "Chunk images uploaded to S3.", s => s.ChunksUploaded);
+        v.Counter("s3block_uploaded_bytes_total", "Bytes of chunk images uploaded to S3.", s => s.BytesUploaded);
+        v.Counter("s3block_zeroed_chunks_total", "Chunks recorded as all-zero in a commit instead of uploaded.", s => s.ChunksZeroed);
+        v.Counter("s3block_fetched_chunks_total", "Chunk fetches from S3 to serve reads (cache misses).", s => s.ChunkFetches);
+        v.Counter("s3block_fetched_bytes_total", "Bytes fetched from S3 to serve reads.", s => s.BytesFetched);
+        v.Counter("s3block_volume_retries_total",
+            "Store operations the volume retried after the store's own retries gave up (uploads, commits, lease renewals).",
+            s => s.StoreRetries);
+        v.Counter("s3block_checkpoints_written_total", "Checkpoints (full chunk maps) written to S3.", s => s.CheckpointsWritten);
+        v.Counter("s3block_garbage_deleted_objects_total", "Superseded S3 objects deleted.", s => s.GarbageDeleted);
+        v.Gauge("s3block_garbage_pending_objects", "Superseded S3 objects waiting for deletion.", s => s.GarbagePending);
+        v.Gauge("s3block_volume_faulted",
+            "1 when the volume stopped accepting writes (fenced by another writer, journal failure), else 0; the log says why.",
+            s => s.Faulted ? 1 : 0);
 
-        meter.CreateObservableGauge("s3block_lease_held", () => Observations.From(Lease, l => l.Held ? 1L : 0L), null,
-            "1 while this daemon holds the volume's single-writer lease, 0 when it lost or released it.");
-        meter.CreateObservableGauge("s3block_lease_epoch", () => Observations.From(Lease, l => l.Epoch), "{epoch}",
-            "Epoch of the lease (rises with every takeover; commits carry it for fencing).");
-        meter.CreateObservableGauge("s3block_lease_expiry_timestamp_seconds", ObserveLeaseExpiry, "s",
-            "When the lease expires unless renewed, in seconds since the Unix epoch.");
+        Lease.Gauge("s3block_lease_held",
+            "1 while this daemon holds the volume's single-writer lease, 0 when it lost or released it.", l => l.Held ? 1 : 0);
+        Lease.Gauge("s3block_lease_epoch", "Epoch of the lease (rises with every takeover; commits carry it for fencing).", l => l.Epoch);
+        Lease.Gauge("s3block_lease_expiry_timestamp_seconds",
+            "When the lease expires unless renewed, in seconds since the Unix epoch.", l => l.ExpiresAtUnixSeconds);
     }
 
-    public SnapshotSource<VolumeSnapshot> Source { get; }
+    public SnapshotSeries<VolumeSnapshot> Series { get; }
 
-    public SnapshotSource<LeaseSnapshot> Lease { get; }
+    public SnapshotSeries<LeaseSnapshot> Lease { get; }
 
     /// <summary>
     /// "Seconds since the last commit while dirty": the time since the last commit, but counted only from when the
@@ -82,10 +74,4 @@ internal sealed class VolumeInstruments
         var sinceCommit = (_time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0) - last;
         return Math.Max(0, Math.Min(sinceCommit, v.OldestDirtyAgeSeconds));
     }
-
-    private IEnumerable<Measurement<double>> ObserveLastCommitTime() =>
-        Source.Get() is { LastCommitUnixSeconds: { } t } ? Observations.One(t) : Observations.None<double>();
-
-    private IEnumerable<Measurement<double>> ObserveLeaseExpiry() =>
-        Lease.Get() is { ExpiresAtUnixSeconds: { } t } ? Observations.One(t) : Observations.None<double>();
 }

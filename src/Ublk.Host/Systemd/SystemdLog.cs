@@ -5,11 +5,8 @@ namespace S3Block.Ublk.Systemd;
 /// <summary>Log messages of the systemd integration, with stable event ids (3001..).</summary>
 internal static partial class SystemdLog
 {
-    [LoggerMessage(3001, LogLevel.Warning, "sd_notify to {NotifySocket} failed; systemd notifications (READY, WATCHDOG, STATUS) are lost until it works again. This is logged once; the count is in SystemdNotifier.FailureCount", EventName = "NotifyFailed")]
-    public static partial void NotifyFailed(ILogger logger, Exception exception, string notifySocket);
-
-    [LoggerMessage(3002, LogLevel.Warning, "NOTIFY_SOCKET '{NotifySocket}' is unusable ({Reason}); systemd notifications are off", EventName = "NotifySocketInvalid")]
-    public static partial void NotifySocketInvalid(ILogger logger, string notifySocket, string reason);
+    [LoggerMessage(3001, LogLevel.Warning, "sd_notify failed; systemd notifications (STATUS, WATCHDOG, EXTEND_TIMEOUT_USEC) are lost until it works again. This is logged once; the count is in SystemdNotifications.FailureCount", EventName = "NotifyFailed")]
+    public static partial void NotifyFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(3003, LogLevel.Information, "systemd watchdog: timeout {Interval}, pinging every {Period} while the progress probes report progress", EventName = "WatchdogEnabled")]
     public static partial void WatchdogEnabled(ILogger logger, TimeSpan interval, TimeSpan period);

@@ -11,7 +11,7 @@ namespace S3Block.Ublk.Systemd;
 /// pings from a timer regardless would only prove that the timer works.
 /// </summary>
 internal sealed class SystemdWatchdogService(
-    SystemdNotifier notifier,
+    SystemdNotifications notifier,
     SystemdEnvironment environment,
     CompositeProgressProbe probes,
     ILogger<SystemdWatchdogService> logger) : BackgroundService

@@ -1,3 +1,4 @@
+using System.Buffers;
 using S3Block.Cache.Journal;
 using S3Block.TestKit;
 using static S3Block.Tests.Journal.JournalTestKit;
@@ -141,6 +142,93 @@ public sealed class FlushJournalFaultTests
             var back = new byte[record.Payload.Length];
             journal.ReadPayload(record.Position, back);
             Assert.Equal(record.Payload, back);
+        }
+    }
+
+    [Fact]
+    public async Task An_append_written_after_a_lower_sequence_failed_fails_instead_of_hanging()
+    {
+        using var dir = TempDirectory.InMemory();
+        await using var journal = Open(dir.Path, Options(), out _);
+        var gate1 = new TaskCompletionSource();
+        var gate2 = new TaskCompletionSource();
+        journal.BeforeWriteForTests = s => s == 1 ? gate1.Task : gate2.Task;
+        using var failing = new FailingWriteMemory(Payload(4096, 1));
+        var first = journal.AppendWriteAsync(0, failing.Memory, Ct).AsTask();        // sequence 1: its write fails (EIO)
+        var second = journal.AppendWriteAsync(4096, Payload(4096, 2), Ct).AsTask(); // sequence 2: written after the fault
+
+        gate1.SetResult();
+        await Assert.ThrowsAsync<JournalFaultedException>(() => first);
+        gate2.SetResult();
+
+        // Sequence 1 will never be written, so 2 is never acknowledged: it must fail, not wait forever (a hung request).
+        var finished = await Task.WhenAny(second, Task.Delay(TimeSpan.FromSeconds(30), Ct));
+        Assert.Same(second, finished);
+        await Assert.ThrowsAsync<JournalFaultedException>(() => second);
+    }
+
+    [Fact]
+    public async Task Durable_tail_records_that_read_back_as_zeros_are_reported_not_taken_for_unused_space()
+    {
+        using var dir = TempDirectory.OnDisk();
+        var appended = new List<AppendedRecord>();
+        await using (var journal = Open(dir.Path, Options(), out _))
+        {
+            for (var i = 0; i < 6; i++)
+            {
+                appended.Add(await AppendWrite(journal, i * 4096, 4096, seed: i));
+            }
+
+            await journal.FlushAsync(Ct); // durable; closing seals the tail with a durable mark
+        }
+
+        // The device loses the last two records and the mark after them (a lost or misdirected write): zeros from 5 on.
+        var path = SegmentPath(dir.Path, appended[0].Position.SegmentId);
+        var from = appended[4].Position.RecordOffset;
+        Zero(path, from, (int)(new FileInfo(path).Length - from));
+
+        await using var reopened = Open(dir.Path, Options(), out var replayed);
+        Assert.Equal(4, replayed.Count);
+        Assert.Equal(JournalDamageKind.TornTail, reopened.ReplayReport.DamageKind); // reported (a warning), never silent
+        Assert.Equal(JournalDamageReason.MissingRecord, reopened.ReplayReport.Damage!.Reason);
+    }
+
+    [Fact]
+    public async Task A_restart_while_the_disk_is_full_opens_the_journal_so_its_records_can_be_uploaded()
+    {
+        using var fs = new SmallFileSystem(8 << 20);
+        var options = Options(segmentSize: 1 << 20, capacity: 4 << 20);
+        var journal = Open(fs.Path, options, out _);
+        for (var i = 0; i < 8; i++)
+        {
+            await AppendWrite(journal, i * 65536L, 64 * 1024, seed: i);
+        }
+
+        await journal.FlushAsync(Ct);
+        var filler = fs.Fill(leaveFree: 256 * 1024); // the cache or the local store filled the disk
+        await journal.CrashForTestsAsync();        // and the daemon restarts meanwhile
+
+        await using (var reopened = Open(fs.Path, options, out var replayed))
+        {
+            Assert.Equal(8, replayed.Count);
+        }
+
+        File.Delete(filler);
+    }
+
+    /// <summary>Memory whose pinning fails like a pwritev that returns EIO.</summary>
+    private sealed class FailingWriteMemory(byte[] bytes) : MemoryManager<byte>
+    {
+        public override Span<byte> GetSpan() => bytes;
+
+        public override MemoryHandle Pin(int elementIndex = 0) => throw new IOException("pwritev: Input/output error (errno 5)", 5);
+
+        public override void Unpin()
+        {
+        }
+
+        protected override void Dispose(bool disposing)
+        {
         }
     }
 }

@@ -375,6 +375,31 @@ public sealed class S3VolumeTests : IDisposable
     }
 
     [Fact]
+    public async Task A_remote_mode_flush_fails_instead_of_hanging_once_an_upload_faults_the_volume()
+    {
+        var options = VolumeHarness.ManualCommits;
+        options.FlushMode = FlushMode.Remote;
+        await using var volume = await _harness.OpenAsync(options);
+        await volume.WriteAsync(0, Pattern(4096, 1), WriteFlags.None, Ct);
+
+        // Damage the record's payload on the local disk: the uploader's CRC check faults the volume on it.
+        var segment = Directory.GetFiles(_harness.JournalDirectory, "*.journal").Order().First();
+        using (var file = new FileStream(segment, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete))
+        {
+            file.Position = 8192 + 10;
+            var b = file.ReadByte();
+            file.Position = 8192 + 10;
+            file.WriteByte((byte)(b ^ 1));
+        }
+
+        var flush = volume.FlushAsync(Ct).AsTask();
+        var finished = await Task.WhenAny(flush, Task.Delay(TimeSpan.FromSeconds(30), Ct));
+        Assert.Same(flush, finished);
+        var error = await Assert.ThrowsAsync<BlockIOException>(() => flush);
+        Assert.Contains("CRC", error.Message);
+    }
+
+    [Fact]
     public async Task A_torn_journal_tail_is_cut_reported_and_never_read_as_data()
     {
         var volume = await _harness.OpenAsync();

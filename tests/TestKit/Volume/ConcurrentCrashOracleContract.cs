@@ -10,8 +10,10 @@ namespace S3Block.TestKit.Volume;
 /// Many writers in flight, as the ublk queues produce them, with FLUSHes, FUA writes and commits running beside them,
 /// crashed at a random moment while requests are still in flight, in two modes:
 /// <list type="bullet">
-/// <item><b>Process crash</b> (SIGKILL: the page cache survives, nothing is synced on the way down): every write that
-/// completed before the crash must read back (or a write that did not happen before it).</item>
+/// <item><b>Process crash</b> (SIGKILL: the page cache survives, nothing is synced on the way down): the journal files
+/// are copied at the instant of the crash, while every thread is still running (what a SIGKILL leaves), and the copy
+/// is what the next open finds. Every write that completed before the crash must read back (or a write that did not
+/// happen before it).</item>
 /// <item><b>Power cut</b> (every page not fdatasync'ed keeps its new content or loses it, independently; see
 /// <see cref="JournalPowerCut"/>): every write completed before a FLUSH that completed, and every completed FUA
 /// write, must read back.</item>
@@ -70,12 +72,17 @@ public abstract class ConcurrentCrashOracleContract(ITestOutputHelper output)
             powerCut.Attach(volume.JournalForTests);
             var run = new Round(volume, new Random(random.Next()), nextWriteId);
             var crashAfter = random.Next(40, 400);
-            var stats = await run.RunUntilCrashAsync(crashAfter);
+            Dictionary<string, byte[]>? killed = null;
+            var stats = await run.RunUntilCrashAsync(crashAfter, () => killed = CopyJournal(harness.JournalDirectory));
             nextWriteId = run.NextWriteId;
             var reverted = 0;
             if (mode == Mode.PowerCut)
             {
                 reverted = powerCut.Cut(harness.JournalDirectory, new Random(random.Next()));
+            }
+            else
+            {
+                RestoreJournal(harness.JournalDirectory, killed!);
             }
 
             var reopened = await harness.OpenAsync(journal: journalOptions);
@@ -84,6 +91,47 @@ public abstract class ConcurrentCrashOracleContract(ITestOutputHelper output)
             output.WriteLine($"round {round}: {stats}; power cut reverted {reverted} pages; replay: {reopened.JournalReplay.RecordsReplayed} records");
             visible.CopyTo(baseline, 0);
             await reopened.CloseAsync(drain: false, progress: null, CancellationToken.None);
+        }
+    }
+
+    /// <summary>The segment files as they are at this instant (other threads may be writing them).</summary>
+    private static Dictionary<string, byte[]> CopyJournal(string directory)
+    {
+        var copy = new Dictionary<string, byte[]>();
+        foreach (var file in Directory.GetFiles(directory, "*.journal").Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                var content = new byte[stream.Length];
+                stream.ReadExactly(content);
+                copy[file] = content;
+            }
+            catch (FileNotFoundException)
+            {
+                // Released between the listing and the open. Segments are released oldest first, so every earlier one
+                // is gone too: a SIGKILL at this moment would have left none of them.
+                copy.Clear();
+            }
+        }
+
+        return copy;
+    }
+
+    /// <summary>Puts the journal back as it was copied at the crash (files made or changed later are undone).</summary>
+    private static void RestoreJournal(string directory, Dictionary<string, byte[]> copy)
+    {
+        foreach (var file in Directory.GetFiles(directory, "*.journal"))
+        {
+            if (!copy.ContainsKey(file))
+            {
+                File.Delete(file);
+            }
+        }
+
+        foreach (var (file, content) in copy)
+        {
+            File.WriteAllBytes(file, content);
         }
     }
 
@@ -109,7 +157,9 @@ public abstract class ConcurrentCrashOracleContract(ITestOutputHelper output)
 
         public long NextWriteId => _nextWriteId;
 
-        public async Task<string> RunUntilCrashAsync(int writesBeforeCrash)
+        /// <summary>Runs the workload; once <paramref name="writesBeforeCrash"/> writes completed, calls <paramref name="atCrash"/> at
+        /// the crash instant (nothing completing afterwards counts as acknowledged), then crashes the volume.</summary>
+        public async Task<string> RunUntilCrashAsync(int writesBeforeCrash, Action atCrash)
         {
             var journal = volume.JournalForTests;
             var delays = new Random(random.Next());
@@ -170,6 +220,8 @@ public abstract class ConcurrentCrashOracleContract(ITestOutputHelper output)
 
                 await Task.Delay(1);
             }
+
+            atCrash();
 
             await volume.CrashForTestsAsync();
             await stop.CancelAsync();

@@ -11,6 +11,28 @@ namespace S3Block.Ublk.Tests.Interop;
 /// </summary>
 public sealed class StructLayoutTests
 {
+    /// <summary>
+    /// IoUringSyscalls passes our <see cref="IoUringParams"/> to Tmds.LibC's io_uring_setup as its
+    /// <c>io_uring_params</c>: both must be the same kernel struct, field for field.
+    /// </summary>
+    [Fact]
+    public void TmdsLibCsIoUringParamsIsOurs()
+    {
+        Assert.Equal(Unsafe.SizeOf<IoUringParams>(), Unsafe.SizeOf<Tmds.Linux.io_uring_params>());
+        (string Ours, string Theirs)[] fields =
+        [
+            ("SqEntries", "sq_entries"), ("CqEntries", "cq_entries"), ("Flags", "flags"), ("SqThreadCpu", "sq_thread_cpu"),
+            ("SqThreadIdle", "sq_thread_idle"), ("Features", "features"), ("WqFd", "wq_fd"), ("SqOff", "sq_off"), ("CqOff", "cq_off"),
+        ];
+        foreach (var (ours, theirs) in fields)
+        {
+            Assert.Equal(Marshal.OffsetOf<IoUringParams>(ours), Marshal.OffsetOf<Tmds.Linux.io_uring_params>(theirs));
+        }
+
+        Assert.Equal(Unsafe.SizeOf<IoSqRingOffsets>(), Unsafe.SizeOf<Tmds.Linux.io_sqring_offsets>());
+        Assert.Equal(Unsafe.SizeOf<IoCqRingOffsets>(), Unsafe.SizeOf<Tmds.Linux.io_cqring_offsets>());
+    }
+
     public static TheoryData<string> StructNames => new(Layouts.Keys);
 
     private static readonly Dictionary<string, (Type Type, int Size, (string Field, int Offset)[] Fields)> Layouts = new()

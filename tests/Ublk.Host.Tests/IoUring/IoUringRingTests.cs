@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using S3Block.Ublk.Interop;
 using S3Block.Ublk.IoUring;
+using Tmds.Linux;
 
 namespace S3Block.Ublk.Tests.IoUring;
 
@@ -128,7 +129,7 @@ public sealed unsafe class IoUringRingTests
     [InlineData(true)]
     public void EventFdReadIsWokenFromAnotherThread(bool queueRingFlags)
     {
-        int efd = Libc.EventFd(0, Libc.EFD_CLOEXEC);
+        int efd = LibC.eventfd(0, LibC.EFD_CLOEXEC);
         Assert.True(efd >= 0);
         using var eventFd = new FileDescriptorHandle(efd);
         ulong* buffer = (ulong*)NativeMemory.AllocZeroed(8);
@@ -170,7 +171,7 @@ public sealed unsafe class IoUringRingTests
     {
         // A handler must exist, or the kernel ignores SIGWINCH and never interrupts the wait.
         using var registration = PosixSignalRegistration.Create(PosixSignal.SIGWINCH, context => context.Cancel = true);
-        int efd = Libc.EventFd(0, Libc.EFD_CLOEXEC);
+        int efd = LibC.eventfd(0, LibC.EFD_CLOEXEC);
         using var eventFd = new FileDescriptorHandle(efd);
         ulong* buffer = (ulong*)NativeMemory.AllocZeroed(8);
         try
@@ -246,7 +247,7 @@ public sealed unsafe class IoUringRingTests
 
     private static void WriteEventFd(FileDescriptorHandle eventFd, ulong value)
     {
-        Assert.Equal(8, (int)Libc.Write(eventFd, &value, 8));
+        Assert.Equal(8L, (long)LibC.write(eventFd.Fd, &value, 8));
     }
 
     private static void RunOnDedicatedThread(Action action)

@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,8 +37,6 @@ public sealed partial class DaemonStoreMeteringTests : IDisposable
         var settings = DaemonSettings.Load(new CommandContext(configuration, TextWriter.Null), "vol1", forceTakeover: false);
         using var host = DaemonHost.Build(settings, configuration);
         var metrics = host.Services.GetRequiredService<S3BlockMetrics>();
-        // Listen to this host's meter only: other tests' meters share the "S3Block" prefix.
-        using var requests = new RequestListener(metrics.Meter);
 
         using (var store = host.Services.GetRequiredService<DaemonStoreFactory>().Create())
         {
@@ -48,14 +45,15 @@ public sealed partial class DaemonStoreMeteringTests : IDisposable
             await Assert.ThrowsAsync<ObjectStoreException>(() => store.HeadAsync("missing", Ct));
         }
 
-        Assert.Equal(["GetObject/ok", "HeadObject/not_found", "PutObject/ok"], requests.Seen.Order(StringComparer.Ordinal));
+        var text = await metrics.ScrapeAsync(Ct);
+        var seen = S3Requests().Matches(text).Select(m => $"{m.Groups[1].Value}/{m.Groups[2].Value}={m.Groups[3].Value}");
+        Assert.Equal(["GetObject/ok=1", "HeadObject/not_found=1", "PutObject/ok=1"], seen.Order(StringComparer.Ordinal));
     }
 
     [Fact]
     public async Task EachAttemptIsCountedWithItsOutcomeAndEachRetryWhereTheRetryLayerDecidesIt()
     {
-        using var metrics = new S3BlockMetrics("test", $"S3Block.Tests.Metering.{Guid.NewGuid():N}");
-        using var exporter = PrometheusExporter.Create(metrics, includeProcessMetrics: false);
+        using var metrics = new S3BlockMetrics("test", includeProcessMetrics: false);
         var options = new StoreOptions { Kind = "local" };
         options.Local.Path = Path.Combine(_folder, "store");
         var fast = new RetryPolicy(4, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(5));
@@ -67,7 +65,7 @@ public sealed partial class DaemonStoreMeteringTests : IDisposable
             await store.GetAsync("k", null, Ct);
         }
 
-        var text = exporter.Scrape();
+        var text = await metrics.ScrapeAsync(Ct);
         Assert.Equal(4, flaky!.Calls);
         Assert.Contains("s3block_s3_requests_total{operation=\"PutObject\",outcome=\"transient_error\"} 2\n", text, StringComparison.Ordinal);
         Assert.Contains("s3block_s3_requests_total{operation=\"PutObject\",outcome=\"ok\"} 1\n", text, StringComparison.Ordinal);
@@ -86,39 +84,6 @@ public sealed partial class DaemonStoreMeteringTests : IDisposable
     [GeneratedRegex(@"\bs3block_s3_[a-z0-9_]+")]
     private static partial Regex S3Series();
 
-    /// <summary>Counts <c>s3block_s3_requests_total</c> measurements of one meter as "operation/outcome".</summary>
-    private sealed class RequestListener : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-
-        public RequestListener(Meter meter)
-        {
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (ReferenceEquals(instrument.Meter, meter) && instrument.Name == "s3block_s3_requests_total")
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            };
-            _listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
-            {
-                string? operation = null, outcome = null;
-                foreach (var tag in tags)
-                {
-                    operation = tag.Key == "operation" ? tag.Value as string : operation;
-                    outcome = tag.Key == "outcome" ? tag.Value as string : outcome;
-                }
-
-                lock (Seen)
-                {
-                    Seen.Add($"{operation}/{outcome}");
-                }
-            });
-            _listener.Start();
-        }
-
-        public List<string> Seen { get; } = [];
-
-        public void Dispose() => _listener.Dispose();
-    }
+    [GeneratedRegex(@"\ns3block_s3_requests_total\{operation=""(\w+)"",outcome=""(\w+)""\} (\S+)")]
+    private static partial Regex S3Requests();
 }

@@ -15,7 +15,7 @@ public sealed class MetricsServerTests
     public async Task ServesMetricsInTheTextFormatOnABoundLoopbackPort()
     {
         using var sample = new SampleMetrics();
-        await using var server = new MetricsServer(AnyFreePort, sample.Exporter);
+        await using var server = new MetricsServer(AnyFreePort, sample.Metrics);
         await server.StartAsync(TestContext.Current.CancellationToken);
         using var http = new HttpClient();
 
@@ -32,32 +32,10 @@ public sealed class MetricsServerTests
     }
 
     [Fact]
-    public async Task ServesAnIndexAndRefusesOtherPathsAndMethods()
-    {
-        using var sample = new SampleMetrics(populate: false, includeProcessMetrics: false);
-        await using var server = new MetricsServer(AnyFreePort, sample.Exporter);
-        await server.StartAsync(TestContext.Current.CancellationToken);
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.Port}") };
-        var ct = TestContext.Current.CancellationToken;
-
-        using var index = await http.GetAsync("/", ct);
-        using var missing = await http.GetAsync("/nothing", ct);
-        using var post = await http.PostAsync("/metrics", new StringContent("x"), ct);
-        using var head = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/metrics"), ct);
-
-        Assert.Equal(HttpStatusCode.OK, index.StatusCode);
-        Assert.Contains("/metrics", await index.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
-        Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
-        Assert.True(head.Content.Headers.ContentLength > 0);
-    }
-
-    [Fact]
     public async Task ReflectsNewValuesOnEveryScrape()
     {
         using var sample = new SampleMetrics(populate: false, includeProcessMetrics: false);
-        await using var server = new MetricsServer(AnyFreePort, sample.Exporter);
+        await using var server = new MetricsServer(AnyFreePort, sample.Metrics);
         await server.StartAsync(TestContext.Current.CancellationToken);
         using var http = new HttpClient();
 
@@ -74,7 +52,7 @@ public sealed class MetricsServerTests
     public async Task StoppingClosesThePortAndIsIdempotent()
     {
         using var sample = new SampleMetrics(populate: false, includeProcessMetrics: false);
-        var server = new MetricsServer(AnyFreePort, sample.Exporter);
+        var server = new MetricsServer(AnyFreePort, sample.Metrics);
         await server.StartAsync(TestContext.Current.CancellationToken);
         var port = server.Port;
         await Assert.ThrowsAsync<InvalidOperationException>(() => server.StartAsync(TestContext.Current.CancellationToken));
@@ -92,9 +70,9 @@ public sealed class MetricsServerTests
     public async Task APortInUseFailsTheStart()
     {
         using var sample = new SampleMetrics(populate: false, includeProcessMetrics: false);
-        await using var first = new MetricsServer(AnyFreePort, sample.Exporter);
+        await using var first = new MetricsServer(AnyFreePort, sample.Metrics);
         await first.StartAsync(TestContext.Current.CancellationToken);
-        await using var second = new MetricsServer(new MetricsOptions { Port = first.Port }, sample.Exporter);
+        await using var second = new MetricsServer(new MetricsOptions { Port = first.Port }, sample.Metrics);
 
         await Assert.ThrowsAsync<IOException>(() => second.StartAsync(TestContext.Current.CancellationToken));
         Assert.Equal(0, second.Port);
@@ -105,7 +83,7 @@ public sealed class MetricsServerTests
     {
         using var sample = new SampleMetrics(populate: false, includeProcessMetrics: false);
 
-        var error = Assert.Throws<ArgumentException>(() => new MetricsServer(new MetricsOptions { Address = "nowhere" }, sample.Exporter));
+        var error = Assert.Throws<ArgumentException>(() => new MetricsServer(new MetricsOptions { Address = "nowhere" }, sample.Metrics));
 
         Assert.StartsWith("Metrics:Address:", error.Message, StringComparison.Ordinal);
     }
@@ -139,6 +117,6 @@ public sealed class MetricsServerTests
 
         Assert.Null(provider.GetService<MetricsServer>());
         Assert.Empty(provider.GetServices<IHostedService>());
-        Assert.NotNull(provider.GetService<PrometheusExporter>());
+        Assert.NotNull(provider.GetService<S3BlockMetrics>());
     }
 }

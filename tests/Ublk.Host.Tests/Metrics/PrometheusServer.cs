@@ -35,7 +35,7 @@ public sealed class PrometheusServer : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var prometheus = MetricsTools.Require("prometheus");
-        Endpoint = new MetricsServer(new MetricsOptions { Port = 0 }, Sample.Exporter);
+        Endpoint = new MetricsServer(new MetricsOptions { Port = 0 }, Sample.Metrics);
         await Endpoint.StartAsync(CancellationToken.None);
 
         _folder = Directory.CreateTempSubdirectory("s3block-prometheus-").FullName;

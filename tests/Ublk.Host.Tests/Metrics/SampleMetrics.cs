@@ -3,15 +3,14 @@ using S3Block.Ublk.Metrics;
 namespace S3Block.Ublk.Tests.Metrics;
 
 /// <summary>
-/// A catalog on a meter of its own (so parallel tests never see each other's instruments), its exporter, and sample
+/// A catalog on a registry of its own (so parallel tests never see each other's series), and sample
 /// values for every snapshot source and hot-path instrument, so that a scrape shows every metric the daemon exports.
 /// </summary>
 public sealed class SampleMetrics : IDisposable
 {
     public SampleMetrics(bool populate = true, TimeProvider? time = null, bool includeProcessMetrics = true)
     {
-        Metrics = new S3BlockMetrics("1.2.3-test", $"S3Block.Tests.{Guid.NewGuid():N}", time);
-        Exporter = PrometheusExporter.Create(Metrics, includeProcessMetrics);
+        Metrics = new S3BlockMetrics("1.2.3-test", time, includeProcessMetrics);
         if (populate)
         {
             Populate(Metrics);
@@ -19,8 +18,6 @@ public sealed class SampleMetrics : IDisposable
     }
 
     public S3BlockMetrics Metrics { get; }
-
-    public PrometheusExporter Exporter { get; }
 
     public static VolumeSnapshot Volume { get; } = new()
     {
@@ -105,11 +102,7 @@ public sealed class SampleMetrics : IDisposable
         metrics.RecordS3Retry(S3Operation.Get);
     }
 
-    public string Scrape() => Exporter.Scrape();
+    public string Scrape() => Metrics.ScrapeAsync().GetAwaiter().GetResult();
 
-    public void Dispose()
-    {
-        Exporter.Dispose();
-        Metrics.Dispose();
-    }
+    public void Dispose() => Metrics.Dispose();
 }

@@ -12,7 +12,7 @@ public sealed class ExtendTimeoutWhileTests
     public async Task HeartbeatsWithStatusEveryPeriodWhileTheWorkRunsAndStopsAfter()
     {
         using NotifySocketListener listener = NotifySocketListener.BindAbstract();
-        using var notifier = new SystemdNotifier(listener.Address);
+        var notifier = listener.CreateNotifications();
         var flush = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         int mibLeft = 100;
 
@@ -41,7 +41,7 @@ public sealed class ExtendTimeoutWhileTests
     public async Task ReturnsAsSoonAsTheWorkCompletesNotAtTheNextTick()
     {
         using NotifySocketListener listener = NotifySocketListener.BindAbstract();
-        using var notifier = new SystemdNotifier(listener.Address);
+        var notifier = listener.CreateNotifications();
 
         var clock = Stopwatch.StartNew();
         await notifier.ExtendTimeoutWhileAsync(Task.Delay(50, TestContext.Current.CancellationToken), TimeSpan.FromMinutes(1),
@@ -56,7 +56,7 @@ public sealed class ExtendTimeoutWhileTests
     public async Task FinishedWorkNeedsNoHeartbeat()
     {
         using NotifySocketListener listener = NotifySocketListener.BindAbstract();
-        using var notifier = new SystemdNotifier(listener.Address);
+        var notifier = listener.CreateNotifications();
 
         await notifier.ExtendTimeoutWhileAsync(Task.CompletedTask, Period, cancellationToken: TestContext.Current.CancellationToken);
 
@@ -67,7 +67,7 @@ public sealed class ExtendTimeoutWhileTests
     public async Task TheWorksFailureIsRethrownAndTheHeartbeatsStop()
     {
         using NotifySocketListener listener = NotifySocketListener.BindAbstract();
-        using var notifier = new SystemdNotifier(listener.Address);
+        var notifier = listener.CreateNotifications();
         var flush = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         Task heartbeat = notifier.ExtendTimeoutWhileAsync(flush.Task, Period, cancellationToken: TestContext.Current.CancellationToken);
@@ -84,7 +84,7 @@ public sealed class ExtendTimeoutWhileTests
     public async Task CancellingStopsTheHeartbeatsWithoutWaitingForTheWork()
     {
         using NotifySocketListener listener = NotifySocketListener.BindAbstract();
-        using var notifier = new SystemdNotifier(listener.Address);
+        var notifier = listener.CreateNotifications();
         var never = new TaskCompletionSource();
         using var cancel = new CancellationTokenSource();
 
@@ -101,8 +101,8 @@ public sealed class ExtendTimeoutWhileTests
     public async Task AFailingStatusTextStillExtends()
     {
         using NotifySocketListener listener = NotifySocketListener.BindAbstract();
-        var logger = new ListLogger<SystemdNotifier>();
-        using var notifier = new SystemdNotifier(listener.Address, logger);
+        var logger = new ListLogger<SystemdNotifications>();
+        var notifier = listener.CreateNotifications(logger);
         var flush = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         Task heartbeat = notifier.ExtendTimeoutWhileAsync(flush.Task, Period, () => throw new InvalidOperationException("no stats yet"),
@@ -118,8 +118,8 @@ public sealed class ExtendTimeoutWhileTests
     public async Task AStuckProgressProbeWithholdsTheExtensionUntilItMovesAgain()
     {
         using NotifySocketListener listener = NotifySocketListener.BindAbstract();
-        var logger = new ListLogger<SystemdNotifier>();
-        using var notifier = new SystemdNotifier(listener.Address, logger);
+        var logger = new ListLogger<SystemdNotifications>();
+        var notifier = listener.CreateNotifications(logger);
         var uploader = new ScriptedProbe("uploader") { IsStuck = true };
         var flush = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -140,7 +140,7 @@ public sealed class ExtendTimeoutWhileTests
     [Fact]
     public async Task OutsideSystemdItJustAwaitsTheWork()
     {
-        using var notifier = new SystemdNotifier(null);
+        var notifier = new SystemdNotifications(NotifySocketListener.PackageNotifier(null));
         var flush = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
 
         Task heartbeat = notifier.ExtendTimeoutWhileAsync(flush.Task, Period, () => "flushing", cancellationToken: TestContext.Current.CancellationToken);

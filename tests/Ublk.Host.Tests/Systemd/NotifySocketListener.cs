@@ -1,5 +1,9 @@
 using System.Net.Sockets;
+using System.Reflection;
 using System.Text;
+using Microsoft.Extensions.Hosting.Systemd;
+using Microsoft.Extensions.Logging;
+using S3Block.Ublk.Systemd;
 
 namespace S3Block.Ublk.Tests.Systemd;
 
@@ -36,6 +40,25 @@ internal sealed class NotifySocketListener : IDisposable
     /// <summary>An abstract socket at a given "@name" address (e.g. one a previous listener released).</summary>
     public static NotifySocketListener BindAbstractAt(string address) =>
         Bind(address, new UnixDomainSocketEndPoint("\0" + address[1..]), null);
+
+    /// <summary>Microsoft.Extensions.Hosting.Systemd's own notifier, sending to this listener.</summary>
+    public ISystemdNotifier CreateNotifier() => PackageNotifier(Address);
+
+    /// <summary>Our notifications over the package's notifier, sending to this listener.</summary>
+    public SystemdNotifications CreateNotifications(ILogger<SystemdNotifications>? logger = null) => new(CreateNotifier(), logger);
+
+    /// <summary>
+    /// The package's <see cref="SystemdNotifier"/> for a NOTIFY_SOCKET value. Its public constructor reads the process
+    /// environment, which parallel tests share; the internal one takes the address (abstract names with a leading NUL,
+    /// as the public one converts "@…"), so tests reach it by reflection. Null: a disabled notifier.
+    /// </summary>
+    public static ISystemdNotifier PackageNotifier(string? address)
+    {
+        var constructor = typeof(SystemdNotifier).GetConstructor(BindingFlags.Instance | BindingFlags.NonPublic, [typeof(string)])
+            ?? throw new InvalidOperationException("Microsoft.Extensions.Hosting.Systemd's SystemdNotifier(string) constructor is gone");
+        var path = address is ['@', .. var name] ? "\0" + name : address;
+        return (ISystemdNotifier)constructor.Invoke([path]);
+    }
 
     /// <summary>The next datagram, or null if none arrives within <paramref name="timeout"/>.</summary>
     public async Task<string?> ReceiveAsync(TimeSpan timeout)

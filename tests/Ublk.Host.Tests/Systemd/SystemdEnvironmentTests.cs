@@ -7,38 +7,17 @@ public sealed class SystemdEnvironmentTests
     private const int OurPid = 1234;
 
     [Fact]
-    public void OutsideSystemdThereIsNothing()
+    public void WithoutWatchdogVariablesThereIsNoWatchdog()
     {
-        SystemdEnvironment environment = Read([]);
-
-        Assert.Null(environment.NotifySocket);
-        Assert.Null(environment.WatchdogInterval);
-        Assert.Null(environment.WatchdogPingPeriod);
-        Assert.False(environment.IsUnderSystemd);
-    }
-
-    [Fact]
-    public void ReadsTheNotifySocketAndInvocationId()
-    {
-        SystemdEnvironment environment = Read(new() { ["NOTIFY_SOCKET"] = "@/org/freedesktop/systemd1/notify/1", ["INVOCATION_ID"] = "abc" });
-
-        Assert.Equal("@/org/freedesktop/systemd1/notify/1", environment.NotifySocket);
-        Assert.Equal("abc", environment.InvocationId);
-        Assert.True(environment.IsUnderSystemd);
-    }
-
-    [Fact]
-    public void EitherVariableMeansUnderSystemd()
-    {
-        Assert.True(Read(new() { ["INVOCATION_ID"] = "abc" }).IsUnderSystemd);
-        Assert.True(Read(new() { ["NOTIFY_SOCKET"] = "/run/systemd/notify" }).IsUnderSystemd);
-        Assert.False(Read(new() { ["NOTIFY_SOCKET"] = "", ["INVOCATION_ID"] = "" }).IsUnderSystemd);
+        Assert.Null(SystemdEnvironment.ReadWatchdog(_ => null, OurPid));
+        Assert.Null(SystemdEnvironment.None.WatchdogPingPeriod);
+        Assert.False(SystemdEnvironment.None.IsSystemdService);
     }
 
     [Fact]
     public void TheWatchdogIsPingedAtHalfItsInterval()
     {
-        SystemdEnvironment environment = Read(new() { ["WATCHDOG_USEC"] = "30000000" });
+        var environment = new SystemdEnvironment(true, Read(new() { ["WATCHDOG_USEC"] = "30000000" }));
 
         Assert.Equal(TimeSpan.FromSeconds(30), environment.WatchdogInterval);
         Assert.Equal(TimeSpan.FromSeconds(15), environment.WatchdogPingPeriod);
@@ -51,9 +30,7 @@ public sealed class SystemdEnvironmentTests
     [InlineData("", true)]
     public void TheWatchdogIsOursOnlyWhenWatchdogPidIsUnsetOrOurs(string watchdogPid, bool ours)
     {
-        SystemdEnvironment environment = Read(new() { ["WATCHDOG_USEC"] = "200000", ["WATCHDOG_PID"] = watchdogPid });
-
-        Assert.Equal(ours ? TimeSpan.FromMilliseconds(200) : null, environment.WatchdogInterval);
+        Assert.Equal(ours ? TimeSpan.FromMilliseconds(200) : null, Read(new() { ["WATCHDOG_USEC"] = "200000", ["WATCHDOG_PID"] = watchdogPid }));
     }
 
     [Theory]
@@ -62,16 +39,17 @@ public sealed class SystemdEnvironmentTests
     [InlineData("soon")]
     [InlineData("")]
     public void NonsenseWatchdogValuesMeanNoWatchdog(string usec) =>
-        Assert.Null(Read(new() { ["WATCHDOG_USEC"] = usec }).WatchdogInterval);
+        Assert.Null(Read(new() { ["WATCHDOG_USEC"] = usec }));
 
     [Fact]
     public void FromProcessReadsThisProcess()
     {
-        // The test runner is not a systemd unit with a watchdog for this pid.
+        // The package decides whether systemd is our parent; the watchdog variables are this process's.
         SystemdEnvironment environment = SystemdEnvironment.FromProcess();
-        Assert.Equal(Environment.GetEnvironmentVariable("NOTIFY_SOCKET") is { Length: > 0 } s ? s : null, environment.NotifySocket);
+        Assert.Equal(Microsoft.Extensions.Hosting.Systemd.SystemdHelpers.IsSystemdService(), environment.IsSystemdService);
+        Assert.Equal(SystemdEnvironment.ReadWatchdog(Environment.GetEnvironmentVariable, Environment.ProcessId), environment.WatchdogInterval);
     }
 
-    private static SystemdEnvironment Read(Dictionary<string, string> variables) =>
-        SystemdEnvironment.Read(name => variables.GetValueOrDefault(name), OurPid);
+    private static TimeSpan? Read(Dictionary<string, string> variables) =>
+        SystemdEnvironment.ReadWatchdog(name => variables.GetValueOrDefault(name), OurPid);
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using S3Block.Ublk.Systemd;
@@ -12,38 +13,24 @@ public sealed class SystemdHostingTests
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
 
     [Fact]
-    public async Task ReadyIsTheDaemonsCallAndStoppingComesWithShutdown()
+    public async Task ReadyComesOnceEveryHostedServiceHasStartedAndStoppingWithShutdown()
     {
         using NotifySocketListener listener = NotifySocketListener.BindAbstract();
-        using IHost host = BuildHost(new SystemdEnvironment(listener.Address, null, "invocation"));
+        var serving = new TaskCompletionSource();
+        using IHost host = BuildHost(new SystemdEnvironment(true, null), listener.CreateNotifier(),
+            configureServices: services => services.AddHostedService(_ => new SlowStart(serving.Task)));
         CancellationToken ct = TestContext.Current.CancellationToken;
 
-        await host.StartAsync(ct);
-        Assert.Null(await listener.ReceiveAsync(Quiet)); // started is not serving: no READY=1 yet
-
-        SystemdNotifier notifier = host.Services.GetRequiredService<SystemdNotifier>();
-        Assert.True(notifier.Ready("serving /dev/ublkb0"));
-        Assert.Equal("READY=1\nSTATUS=serving /dev/ublkb0", await listener.ExpectAsync());
+        Task start = host.StartAsync(ct);
+        Assert.Null(await listener.ReceiveAsync(Quiet)); // the device is not serving yet: no READY=1
+        serving.SetResult();
+        await start;
+        Assert.Equal("READY=1", await listener.ExpectAsync());
+        Assert.IsType<SystemdLifetime>(host.Services.GetRequiredService<IHostLifetime>());
 
         await host.StopAsync(ct);
-        Assert.Equal("STOPPING=1\nSTATUS=stopping", await listener.ExpectAsync());
+        Assert.Equal("STOPPING=1", await listener.ExpectAsync());
         Assert.Empty(listener.Drain());
-    }
-
-    [Fact]
-    public async Task ReadyOnApplicationStartedIsAnOption()
-    {
-        using NotifySocketListener listener = NotifySocketListener.BindPath();
-        using IHost host = BuildHost(new SystemdEnvironment(listener.Address, null, "invocation"), o =>
-        {
-            o.ReadyOnApplicationStarted = true;
-            o.ReadyStatus = "store-check running";
-        });
-
-        await host.StartAsync(TestContext.Current.CancellationToken);
-        Assert.Equal("READY=1\nSTATUS=store-check running", await listener.ExpectAsync());
-        await host.StopAsync(TestContext.Current.CancellationToken);
-        Assert.Equal("STOPPING=1\nSTATUS=stopping", await listener.ExpectAsync());
     }
 
     [Fact]
@@ -52,7 +39,8 @@ public sealed class SystemdHostingTests
         using NotifySocketListener listener = NotifySocketListener.BindAbstract();
         var probe = new ScriptedProbe("uploader");
         using IHost host = BuildHost(
-            new SystemdEnvironment(listener.Address, TimeSpan.FromMilliseconds(200), "invocation"),
+            new SystemdEnvironment(false, TimeSpan.FromMilliseconds(200)),
+            listener.CreateNotifier(),
             configureServices: services => services.AddSingleton<IProgressProbe>(probe));
 
         await host.StartAsync(TestContext.Current.CancellationToken);
@@ -67,34 +55,35 @@ public sealed class SystemdHostingTests
     [Fact]
     public void UnderSystemdLogsUseTheJournalFormatAndTheHostWaitsForSystemdsStopTimeout()
     {
-        using IHost host = BuildHost(new SystemdEnvironment(null, null, "invocation"));
+        using IHost host = BuildHost(new SystemdEnvironment(true, null));
 
         Assert.Equal(ConsoleFormatterNames.Systemd, host.Services.GetRequiredService<IOptions<ConsoleLoggerOptions>>().Value.FormatterName);
-        Assert.True(host.Services.GetRequiredService<IOptions<ConsoleLifetimeOptions>>().Value.SuppressStatusMessages);
+        Assert.IsType<SystemdLifetime>(host.Services.GetRequiredService<IHostLifetime>());
         Assert.Equal(Timeout.InfiniteTimeSpan, host.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
     }
 
     [Fact]
     public void OutsideSystemdTheHostKeepsItsDefaults()
     {
-        using IHost host = BuildHost(SystemdEnvironment.None);
+        using IHost host = BuildHost(SystemdEnvironment.None, NotifySocketListener.PackageNotifier(null));
 
         Assert.NotEqual(ConsoleFormatterNames.Systemd, host.Services.GetRequiredService<IOptions<ConsoleLoggerOptions>>().Value.FormatterName);
-        Assert.False(host.Services.GetRequiredService<IOptions<ConsoleLifetimeOptions>>().Value.SuppressStatusMessages);
+        Assert.IsNotType<SystemdLifetime>(host.Services.GetRequiredService<IHostLifetime>());
         Assert.Equal(TimeSpan.FromSeconds(30), host.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
-        Assert.False(host.Services.GetRequiredService<SystemdNotifier>().IsEnabled);
+        Assert.False(host.Services.GetRequiredService<SystemdNotifications>().IsEnabled);
     }
 
     [Fact]
     public void TheShutdownTimeoutUnderSystemdCanBeLeftAlone()
     {
-        using IHost host = BuildHost(new SystemdEnvironment(null, null, "invocation"), o => o.ShutdownTimeoutUnderSystemd = null);
+        using IHost host = BuildHost(new SystemdEnvironment(true, null), configure: o => o.ShutdownTimeoutUnderSystemd = null);
 
         Assert.Equal(TimeSpan.FromSeconds(30), host.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
     }
 
     private static IHost BuildHost(
         SystemdEnvironment environment,
+        ISystemdNotifier? notifier = null,
         Action<SystemdIntegrationOptions>? configure = null,
         Action<IServiceCollection>? configureServices = null)
     {
@@ -103,8 +92,17 @@ public sealed class SystemdHostingTests
             Args = [],
             ContentRootPath = AppContext.BaseDirectory,
         });
+        builder.Services.AddSingleton(notifier ?? NotifySocketListener.PackageNotifier(null));
         builder.AddS3BlockSystemd(environment, configure);
         configureServices?.Invoke(builder.Services);
         return builder.Build();
+    }
+
+    /// <summary>A hosted service whose start completes when told: the daemon's, which starts once the device serves.</summary>
+    private sealed class SlowStart(Task serving) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => serving.WaitAsync(cancellationToken);
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

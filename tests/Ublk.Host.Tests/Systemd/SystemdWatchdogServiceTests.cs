@@ -15,7 +15,7 @@ public sealed class SystemdWatchdogServiceTests
     public async Task PingsEveryHalfIntervalWhileTheProbesProgress()
     {
         using NotifySocketListener listener = NotifySocketListener.BindAbstract();
-        using var notifier = new SystemdNotifier(listener.Address);
+        var notifier = listener.CreateNotifications();
         var probe = new ScriptedProbe("queue 0");
         using var watchdog = Watchdog(notifier, new CompositeProgressProbe([probe]));
 
@@ -41,7 +41,7 @@ public sealed class SystemdWatchdogServiceTests
     public async Task AStuckProbeStopsThePingsAndIsNamedThenPingsResume()
     {
         using NotifySocketListener listener = NotifySocketListener.BindAbstract();
-        using var notifier = new SystemdNotifier(listener.Address);
+        var notifier = listener.CreateNotifications();
         var queue = new ScriptedProbe("queue 0");
         var uploader = new ScriptedProbe("uploader");
         var logger = new ListLogger<SystemdWatchdogService>();
@@ -73,7 +73,7 @@ public sealed class SystemdWatchdogServiceTests
     public async Task AHeartbeatProbeOfAWedgedComponentStopsThePings()
     {
         using NotifySocketListener listener = NotifySocketListener.BindAbstract();
-        using var notifier = new SystemdNotifier(listener.Address);
+        var notifier = listener.CreateNotifications();
         long completions = 0;
         bool wedged = false;
         bool wedgeSeen = false;
@@ -121,10 +121,10 @@ public sealed class SystemdWatchdogServiceTests
     public async Task WithoutWatchdogUsecNothingIsSent()
     {
         using NotifySocketListener listener = NotifySocketListener.BindAbstract();
-        using var notifier = new SystemdNotifier(listener.Address);
+        var notifier = listener.CreateNotifications();
         var probe = new ScriptedProbe("queue 0");
         using var watchdog = new SystemdWatchdogService(
-            notifier, new SystemdEnvironment(listener.Address, null, "x"), new CompositeProgressProbe([probe]), NullLogger<SystemdWatchdogService>.Instance);
+            notifier, new SystemdEnvironment(false, null), new CompositeProgressProbe([probe]), NullLogger<SystemdWatchdogService>.Instance);
 
         await watchdog.StartAsync(TestContext.Current.CancellationToken);
         await watchdog.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken); // returns at once
@@ -133,9 +133,9 @@ public sealed class SystemdWatchdogServiceTests
         await watchdog.StopAsync(TestContext.Current.CancellationToken);
     }
 
-    private static SystemdWatchdogService Watchdog(SystemdNotifier notifier, CompositeProgressProbe probes, ILogger<SystemdWatchdogService>? logger = null) =>
+    private static SystemdWatchdogService Watchdog(SystemdNotifications notifier, CompositeProgressProbe probes, ILogger<SystemdWatchdogService>? logger = null) =>
         new(notifier,
-            new SystemdEnvironment(notifier.SocketAddress, Interval, "test-invocation"),
+            new SystemdEnvironment(true, Interval),
             probes,
             logger ?? NullLogger<SystemdWatchdogService>.Instance);
 }

@@ -3,8 +3,11 @@ using S3Block.Ublk.Systemd;
 
 namespace S3Block.Ublk.Tests.Systemd;
 
-/// <summary>sd_notify against a real bound unix datagram socket, by path and in the abstract namespace.</summary>
-public sealed class SystemdNotifierTests
+/// <summary>
+/// Our sd_notify messages through Microsoft.Extensions.Hosting.Systemd's notifier, against a real bound unix datagram
+/// socket, by path and in the abstract namespace.
+/// </summary>
+public sealed class SystemdNotificationsTests
 {
     public static TheoryData<bool> SocketKinds => new() { false, true };
 
@@ -13,14 +16,8 @@ public sealed class SystemdNotifierTests
     public async Task SendsTheExactDatagrams(bool abstractSocket)
     {
         using NotifySocketListener listener = Listen(abstractSocket);
-        using var notifier = new SystemdNotifier(listener.Address);
+        var notifier = listener.CreateNotifications();
         Assert.True(notifier.IsEnabled);
-
-        Assert.True(notifier.Ready());
-        Assert.Equal("READY=1", await listener.ExpectAsync());
-
-        Assert.True(notifier.Ready("serving /dev/ublkb0"));
-        Assert.Equal("READY=1\nSTATUS=serving /dev/ublkb0", await listener.ExpectAsync());
 
         Assert.True(notifier.Status("flushing: 123 MiB left"));
         Assert.Equal("STATUS=flushing: 123 MiB left", await listener.ExpectAsync());
@@ -34,16 +31,10 @@ public sealed class SystemdNotifierTests
         Assert.True(notifier.ExtendTimeout(TimeSpan.FromMilliseconds(1.5), "flushing"));
         Assert.Equal("EXTEND_TIMEOUT_USEC=1500\nSTATUS=flushing", await listener.ExpectAsync());
 
-        Assert.True(notifier.MainPid(4242));
-        Assert.Equal("MAINPID=4242", await listener.ExpectAsync());
-
-        Assert.True(notifier.Stopping());
-        Assert.Equal("STOPPING=1", await listener.ExpectAsync());
-
         Assert.True(notifier.Notify("ERRNO=5\nSTATUS=x"));
         Assert.Equal("ERRNO=5\nSTATUS=x", await listener.ExpectAsync());
 
-        Assert.Equal(9, notifier.SentCount);
+        Assert.Equal(5, notifier.SentCount);
         Assert.Equal(0, notifier.FailureCount);
     }
 
@@ -51,7 +42,7 @@ public sealed class SystemdNotifierTests
     public async Task StatusStaysOnOneLineSoItCannotSmuggleAnotherAssignment()
     {
         using NotifySocketListener listener = NotifySocketListener.BindAbstract();
-        using var notifier = new SystemdNotifier(listener.Address);
+        var notifier = listener.CreateNotifications();
 
         notifier.Status("S3 said:\nREADY=1\r\nbye");
         Assert.Equal("STATUS=S3 said: READY=1 bye", await listener.ExpectAsync());
@@ -60,28 +51,13 @@ public sealed class SystemdNotifierTests
     [Fact]
     public void WithoutNotifySocketEverythingIsANoOp()
     {
-        foreach (string? unset in new[] { null, "" })
-        {
-            using var notifier = new SystemdNotifier(unset);
-            Assert.False(notifier.IsEnabled);
-            Assert.False(notifier.Ready());
-            Assert.False(notifier.Stopping());
-            Assert.False(notifier.Status("x"));
-            Assert.False(notifier.Watchdog());
-            Assert.False(notifier.ExtendTimeout(TimeSpan.FromSeconds(1)));
-            Assert.Equal(0, notifier.FailureCount);
-        }
-    }
-
-    [Fact]
-    public void ARelativeAddressIsRejectedAndLoggedNotThrown()
-    {
-        var logger = new ListLogger<SystemdNotifier>();
-        using var notifier = new SystemdNotifier("relative/notify.sock", logger);
+        var notifier = new SystemdNotifications(NotifySocketListener.PackageNotifier(null));
 
         Assert.False(notifier.IsEnabled);
-        Assert.False(notifier.Ready());
-        Assert.Contains(logger.Messages, m => m.Contains("relative/notify.sock", StringComparison.Ordinal));
+        Assert.False(notifier.Status("x"));
+        Assert.False(notifier.Watchdog());
+        Assert.False(notifier.ExtendTimeout(TimeSpan.FromSeconds(1)));
+        Assert.Equal(0, notifier.FailureCount);
     }
 
     [Fact]
@@ -90,13 +66,13 @@ public sealed class SystemdNotifierTests
         string folder = Directory.CreateTempSubdirectory("s3block-notify-").FullName;
         try
         {
-            var logger = new ListLogger<SystemdNotifier>();
-            using var notifier = new SystemdNotifier(Path.Combine(folder, "gone.sock"), logger);
+            var logger = new ListLogger<SystemdNotifications>();
+            var notifier = new SystemdNotifications(NotifySocketListener.PackageNotifier(Path.Combine(folder, "gone.sock")), logger);
             Assert.True(notifier.IsEnabled);
 
-            Assert.False(notifier.Ready());
-            Assert.False(notifier.Watchdog());
             Assert.False(notifier.Status("still here"));
+            Assert.False(notifier.Watchdog());
+            Assert.False(notifier.ExtendTimeout(TimeSpan.FromSeconds(1)));
 
             Assert.Equal(3, notifier.FailureCount);
             Assert.Single(logger.Messages);
@@ -112,22 +88,13 @@ public sealed class SystemdNotifierTests
     {
         using NotifySocketListener first = NotifySocketListener.BindAbstract();
         string address = first.Address;
-        using var notifier = new SystemdNotifier(address);
+        var notifier = first.CreateNotifications();
         first.Dispose();
         Assert.False(notifier.Watchdog());
 
         using NotifySocketListener again = NotifySocketListener.BindAbstractAt(address);
         Assert.True(notifier.Watchdog());
         Assert.Equal("WATCHDOG=1", await again.ExpectAsync());
-    }
-
-    [Fact]
-    public void AfterDisposeItReturnsFalse()
-    {
-        using NotifySocketListener listener = NotifySocketListener.BindAbstract();
-        var notifier = new SystemdNotifier(listener.Address);
-        notifier.Dispose();
-        Assert.False(notifier.Ready());
     }
 
     /// <summary>

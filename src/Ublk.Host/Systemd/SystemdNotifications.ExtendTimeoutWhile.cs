@@ -1,7 +1,7 @@
 namespace S3Block.Ublk.Systemd;
 
 /// <summary>The stop-timeout heartbeat for long operations such as the final upload.</summary>
-internal sealed partial class SystemdNotifier
+internal sealed partial class SystemdNotifications
 {
     /// <summary>
     /// While <paramref name="work"/> runs, sends <c>EXTEND_TIMEOUT_USEC=</c>2×<paramref name="period"/> (plus
