@@ -57,8 +57,6 @@ install_dependencies() {
   if needs Vm.Tests; then
     log "installing the VM test environment (qemu + Debian 6.12 kernel with ublk_drv)"
     tests/vm/setup.sh
-    log "installing the VM tests' extra host tools (dmsetup)"
-    tests/Vm.Tests/install.sh
   fi
 }
 

@@ -23,10 +23,16 @@ public abstract class GuestScriptRun : IAsyncLifetime
     protected abstract TimeSpan Timeout { get; }
 
     /// <summary>
-    /// Size of a sparse raw image created for this run and attached as the guest's <c>/dev/vda</c> (0: no disk). It
+    /// Size of a sparse raw image created for this run and attached as the guest's first disk (0: no disk). It
     /// lives under <c>artifacts/vm-disks</c> (a real filesystem: qemu opens it with O_DIRECT) and is deleted after.
     /// </summary>
     protected virtual long DiskBytes => 0;
+
+    /// <summary>More environment for the guest script.</summary>
+    protected virtual IReadOnlyDictionary<string, string> ExtraEnvironment => new Dictionary<string, string>();
+
+    /// <summary>Creates raw images to attach as further virtio disks, called once before the boot (the caller keeps them).</summary>
+    protected virtual IReadOnlyList<string> PrepareDisks() => [];
 
     public async ValueTask InitializeAsync()
     {
@@ -37,15 +43,12 @@ public abstract class GuestScriptRun : IAsyncLifetime
         }
 
         string? disk = DiskBytes > 0 ? CreateDisk() : null;
-        var options = new GuestVmOptions
+        var environment = new Dictionary<string, string>(ExtraEnvironment)
         {
-            Environment = new Dictionary<string, string>
-            {
-                ["S3BLOCK_BIN"] = binary,
-                ["S3BLOCK_REPO"] = GuestVm.RepoRoot,
-            },
-            Disks = disk is null ? [] : [disk],
+            ["S3BLOCK_BIN"] = binary,
+            ["S3BLOCK_REPO"] = GuestVm.RepoRoot,
         };
+        var options = new GuestVmOptions { Environment = environment, Disks = [.. disk is null ? [] : new[] { disk }, .. PrepareDisks()] };
         try
         {
             Run = await GuestVm.RunAsync(Script, Timeout, options, TestContext.Current.CancellationToken);

@@ -19,6 +19,9 @@ public sealed record GuestVmOptions
     /// </summary>
     public string? ShareDirectory { get; init; }
 
+    /// <summary>Raw image files attached as virtio disks, /dev/vda, /dev/vdb, ... in this order (run.sh --disk; cache=none).</summary>
+    public IReadOnlyList<string> Disks { get; init; } = [];
+
     /// <summary>Extra environment variables for the guest command (run.sh --env).</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
@@ -30,12 +33,6 @@ public sealed record GuestVmOptions
 
     /// <summary>Extra kernel command line (run.sh --kernel-args).</summary>
     public string? KernelArguments { get; init; }
-
-    /// <summary>
-    /// Raw image files on the host attached as virtio disks (run.sh --disk, cache=none): <c>/dev/vda</c>, <c>/dev/vdb</c>, ...
-    /// in order, after <c>modprobe virtio_blk</c> in the guest. A real block device where tmpfs would make fdatasync free.
-    /// </summary>
-    public IReadOnlyList<string> Disks { get; init; } = [];
 
     /// <summary>Also capture the boot console and timings in <see cref="GuestVmResult.HarnessLog"/> (run.sh --verbose).</summary>
     public bool Verbose { get; init; }
@@ -134,6 +131,11 @@ public static class GuestVm
                 args.AddRange(["--share", Path.GetFullPath(share)]);
             }
 
+            foreach (var disk in options.Disks)
+            {
+                args.AddRange(["--disk", Path.GetFullPath(disk)]);
+            }
+
             foreach (var (name, value) in options.Environment)
             {
                 args.AddRange(["--env", $"{name}={value}"]);
@@ -147,11 +149,6 @@ public static class GuestVm
             if (options.KernelArguments is { } kernelArguments)
             {
                 args.AddRange(["--kernel-args", kernelArguments]);
-            }
-
-            foreach (var disk in options.Disks)
-            {
-                args.AddRange(["--disk", Path.GetFullPath(disk)]);
             }
 
             if (options.Verbose)

@@ -29,7 +29,8 @@ VM_GUEST_INIT="${VM_SCRIPT_DIR}/guest-init.sh"
 
 # Debian packages the harness needs on the host. The guest runs the HOST's binaries (shared root), so
 # fio, mkfs.* and friends must be installed here, not in an image.
-VM_HOST_PACKAGES=(qemu-system-x86 busybox-static cpio kmod xz-utils zstd fio e2fsprogs xfsprogs util-linux)
+# dmsetup: the power-cut test records the state disk's writes with dm-log-writes and checks snapshots of its replay.
+VM_HOST_PACKAGES=(qemu-system-x86 busybox-static cpio kmod xz-utils zstd fio e2fsprogs xfsprogs util-linux dmsetup)
 
 # Modules the guest loads before the command runs: ublk itself and what tests stack on a block device.
 # ext4/xfs pull their dependencies; crc32c (ext4 metadata checksums) is only requested at mount time.
@@ -37,7 +38,7 @@ VM_GUEST_MODULES=(ublk_drv loop ext4 xfs crc32c)
 # Shipped .ko.xz are decompressed for these (and their dependencies) at setup: xz under TCG costs
 # seconds per boot for xfs/ext4. The extra ones are handy for tests (null_blk/brd as reference
 # devices, overlay) and load quickly when asked for with `modprobe`.
-VM_DECOMPRESSED_MODULES=("${VM_GUEST_MODULES[@]}" null_blk brd overlay)
+VM_DECOMPRESSED_MODULES=("${VM_GUEST_MODULES[@]}" null_blk brd overlay virtio_blk dm_log_writes dm_snapshot)
 
 # Fingerprint of everything the cached artefacts are built from. run.sh compares it with the stamp that
 # setup.sh writes, so an edited guest-init.sh or a new kernel version asks for setup.sh again instead of
