@@ -29,7 +29,10 @@ VM_GUEST_INIT="${VM_SCRIPT_DIR}/guest-init.sh"
 
 # Debian packages the harness needs on the host. The guest runs the HOST's binaries (shared root), so
 # fio, mkfs.* and friends must be installed here, not in an image.
-VM_HOST_PACKAGES=(qemu-system-x86 busybox-static cpio kmod xz-utils zstd fio e2fsprogs xfsprogs util-linux)
+# systemd, systemd-sysv and udev: run.sh --systemd boots the host's systemd as the guest's PID 1, and without udev no
+# /dev/disk/by-* or /dev/s3block/* links appear.
+VM_HOST_PACKAGES=(qemu-system-x86 busybox-static cpio kmod xz-utils zstd fio e2fsprogs xfsprogs util-linux
+  systemd systemd-sysv udev)
 
 # Modules the guest loads before the command runs: ublk itself and what tests stack on a block device.
 # ext4/xfs pull their dependencies; crc32c (ext4 metadata checksums) is only requested at mount time.
