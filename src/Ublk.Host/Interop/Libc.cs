@@ -15,6 +15,9 @@ internal static unsafe partial class Libc
     public const int O_RDWR = 0x2;
     public const int O_CLOEXEC = 0x80000;
 
+    /// <summary>With a block device: fail with EBUSY if anyone holds it exclusively (a mounted filesystem, dm, swap).</summary>
+    public const int O_EXCL = 0x80;
+
     // mmap(2).
     public const int PROT_READ = 0x1;
     public const int PROT_WRITE = 0x2;
@@ -34,6 +37,10 @@ internal static unsafe partial class Libc
 
     [LibraryImport(LibraryName, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags, int mode);
+
+    /// <summary>umount2(2): the daemon detaches copies of its own device's mounts in its own mount namespace.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Umount2(string target, int flags);
 
     [LibraryImport(LibraryName, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
