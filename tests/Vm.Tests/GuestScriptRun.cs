@@ -22,6 +22,9 @@ public abstract class GuestScriptRun : IAsyncLifetime
     /// <summary>How long the whole boot may take.</summary>
     protected abstract TimeSpan Timeout { get; }
 
+    /// <summary>A host folder the guest may write (<see cref="GuestVmOptions.ShareDirectory"/>), or none.</summary>
+    protected virtual string? ShareDirectory => null;
+
     /// <summary>Boot systemd as PID 1 and run the script as a unit (<see cref="GuestVmOptions.Systemd"/>).</summary>
     protected virtual bool Systemd => false;
 
@@ -33,7 +36,7 @@ public abstract class GuestScriptRun : IAsyncLifetime
             throw new InvalidOperationException($"{binary} is missing: build src/Ublk.Host first");
         }
 
-        var options = new GuestVmOptions { Systemd = Systemd, Environment = new Dictionary<string, string>
+        var options = new GuestVmOptions { Systemd = Systemd, ShareDirectory = ShareDirectory, Environment = new Dictionary<string, string>
         {
             ["S3BLOCK_BIN"] = binary,
             ["S3BLOCK_REPO"] = GuestVm.RepoRoot,

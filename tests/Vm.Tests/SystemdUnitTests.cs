@@ -114,6 +114,20 @@ public sealed class SystemdUnitTests(SystemdUnitRun run) : IClassFixture<Systemd
     }
 
     [Fact]
+    public void Poweroff_unmounts_the_filesystem_before_the_daemon_stops_uploads_and_deletes_the_device()
+    {
+        GuestAssert.Contains("witness rc=0", run["poweroff-setup"]);
+        var log = run.PoweroffLog;
+        GuestAssert.Contains("Unmounted srv-vol1.mount", log);
+        GuestAssert.Contains("Stopping s3block@vol1.service", log);
+        GuestAssert.Contains("Stopped volume vol1: everything is in S3", log);
+        Assert.True(
+            log.IndexOf("Unmounted srv-vol1.mount", StringComparison.Ordinal) < log.IndexOf("Stopping s3block@vol1.service", StringComparison.Ordinal),
+            $"the daemon was stopped before the filesystem was unmounted:\n{log}");
+        GuestAssert.Contains("cannot access '/dev/ublkb*'", log);
+    }
+
+    [Fact]
     public void The_kernel_log_has_no_io_errors_and_no_hung_tasks()
     {
         GuestAssert.Contains("kernel errors: 0", run["kernel-log"]);
@@ -126,6 +140,21 @@ public sealed class SystemdUnitRun : GuestScriptRun
     protected override TimeSpan Timeout => TimeSpan.FromMinutes(12);
 
     protected override bool Systemd => true;
+
+    /// <summary>What the witness unit recorded while the guest powered off (journal of the mount and the unit).</summary>
+    public string PoweroffLog => File.Exists(PoweroffLogPath) ? File.ReadAllText(PoweroffLogPath) : "(no poweroff.log: the witness unit did not run)";
+
+    protected override string? ShareDirectory => _share.Value;
+
+    private readonly Lazy<string> _share = new(() =>
+    {
+        var folder = Path.Combine(GuestVm.RepoRoot, "artifacts", "vm-logs", "SystemdUnitRun.share");
+        Directory.CreateDirectory(folder);
+        File.Delete(Path.Combine(folder, "poweroff.log"));   // never assert on an earlier run's record
+        return folder;
+    });
+
+    private string PoweroffLogPath => Path.Combine(_share.Value, "poweroff.log");
 
     protected override string Script => """bash "$S3BLOCK_REPO/tests/Vm.Tests/guest/systemd-unit.sh" """;
 }

@@ -202,7 +202,25 @@ systemctl start "$U" && systemctl start srv-vol1.mount && echo "started and moun
 check_synced
 systemctl stop srv-vol1.mount; echo "umount rc=$?"
 fsck.ext4 -fn /dev/disk/by-label/vol1data >/dev/null 2>&1; echo "fsck rc=$?"
-systemctl stop "$U"; echo "stop rc=$?"
+
+section poweroff-setup
+# The harness ends the boot with `systemctl poweroff`. A witness unit ordered before the daemon is stopped after it
+# (stop order is the reverse of start order) and records, into the share, how the mount and the daemon stopped.
+systemctl start srv-vol1.mount; echo "mount rc=$?"
+write_synced last 2
+cat >/etc/systemd/system/s3block-vm-witness.service <<UNIT
+[Unit]
+Description=records how $U and srv-vol1.mount stopped at poweroff
+Before=$U
+RequiresMountsFor=$S3BLOCK_VM_SHARE
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/true
+ExecStop=/bin/sh -c 'journalctl -o short-monotonic -u $U -u srv-vol1.mount --since @$(now) >$S3BLOCK_VM_SHARE/poweroff.log 2>&1; ls /dev/ublkb* >>$S3BLOCK_VM_SHARE/poweroff.log 2>&1'
+UNIT
+systemctl daemon-reload
+systemctl start s3block-vm-witness.service; echo "witness rc=$?"
 
 section kernel-log
 dmesg | grep -iE 'I/O error|blk_update_request|Buffer I/O|EXT4-fs error|hung_task|blocked for more than' | head -20
