@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
-using S3Block.Ublk.Device;
 using S3Block.Ublk.Interop;
 
 namespace S3Block.Ublk.Daemon;
@@ -39,13 +38,14 @@ internal static class MountNamespaceCopies
 
     /// <summary>
     /// Detaches (umount2 MNT_DETACH, deepest first) every mount of <paramref name="device"/> in this namespace and
-    /// returns the mount points. Only for a namespace of the daemon's own: in the host's namespace this would unmount
+    /// returns the mount points, and the ones that could not be detached with the reason. Only for a namespace of the daemon's own: in the host's namespace this would unmount
     /// the user's filesystem. May block while the kernel syncs a filesystem whose last mount this was: call it only
     /// while the device serves I/O, and never on a queue thread.
     /// </summary>
-    public static List<string> DetachAll(string device)
+    public static (List<string> Detached, List<string> Failed) DetachAll(string device)
     {
         var detached = new List<string>();
+        var failed = new List<string>();
         foreach (var mountPoint in MountPointsOf(device).OrderByDescending(p => p.Length))
         {
             if (Libc.Umount2(mountPoint, MNT_DETACH) == 0)
@@ -54,12 +54,11 @@ internal static class MountNamespaceCopies
             }
             else
             {
-                var errno = (Errno)Marshal.GetLastPInvokeError();
-                throw new UblkDeviceException($"cannot detach the copy of {device} at {mountPoint} in the daemon's mount namespace: {errno}");
+                failed.Add($"{mountPoint} ({(Errno)Marshal.GetLastPInvokeError()})");
             }
         }
 
-        return detached;
+        return (detached, failed);
     }
 
     /// <summary>"major:minor" of a block device node, from sysfs (no stat(2) binding needed); null if it is gone.</summary>

@@ -152,10 +152,16 @@ internal sealed partial class VolumeDaemon(
         }
 
         var device = _device.Info.BlockDevicePath;
-        var detached = await RunOnDedicatedThreadAsync(() => MountNamespaceCopies.DetachAll(device));
+        var (detached, failed) = await RunOnDedicatedThreadAsync(() => MountNamespaceCopies.DetachAll(device));
         if (detached.Count > 0)
         {
             DaemonLog.DetachedCopies(logger, device, string.Join(", ", detached));
+        }
+
+        if (failed.Count > 0)
+        {
+            // Not fatal: the device serves either way; only this process's exit may hang on such a copy later.
+            DaemonLog.DetachFailed(logger, device, string.Join(", ", failed));
         }
     }
 
@@ -192,6 +198,11 @@ internal sealed partial class VolumeDaemon(
             "Detached this daemon's own copies of the mounts of {Device} at {MountPoints} (its mount namespace is private; the host's mounts stay)",
             EventName = "DetachedMountCopies")]
         public static partial void DetachedCopies(ILogger logger, string device, string mountPoints);
+
+        [LoggerMessage(4005, LogLevel.Warning,
+            "Could not detach this daemon's own copies of the mounts of {Device}: {MountPoints}; if the host unmounts it, this daemon's exit may hang in the kernel",
+            EventName = "DetachMountCopiesFailed")]
+        public static partial void DetachFailed(ILogger logger, string device, string mountPoints);
 
         [LoggerMessage(4003, LogLevel.Information, "Stopped volume {Volume}: everything is in S3, the lease is released and the device deleted", EventName = "Stopped")]
         public static partial void Stopped(ILogger logger, string volume);
