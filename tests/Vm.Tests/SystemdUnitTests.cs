@@ -39,7 +39,7 @@ public sealed class SystemdUnitTests(SystemdUnitRun run) : IClassFixture<Systemd
         var section = run["mount"];
         GuestAssert.Contains("mount rc=0", section);
         GuestAssert.Matches(@"(?m)^/dev/ublkb\d+\s+/srv/vol1$", section);
-        GuestAssert.Contains("srv-vol1.mount is ordered after s3block@vol1.service", section);
+        GuestAssert.Contains("srv-vol1.mount is ordered after s3block@vol1", section);
         GuestAssert.Contains("fsynced files same (4)", section);
     }
 
@@ -47,7 +47,7 @@ public sealed class SystemdUnitTests(SystemdUnitRun run) : IClassFixture<Systemd
     public void Kill_9_is_restarted_by_systemd_and_reattaches_under_the_mounted_filesystem_without_losing_fsynced_files()
     {
         var section = run["kill9"];
-        foreach (var round in new[] { 1, 2, 3 })
+        foreach (var round in new[] { 1, 2 })
         {
             GuestAssert.Contains($"round {round}: writes during restart done", section);
             GuestAssert.Contains($"round {round}: still mounted", section);
@@ -56,9 +56,9 @@ public sealed class SystemdUnitTests(SystemdUnitRun run) : IClassFixture<Systemd
         GuestAssert.Matches(@"(?m)^active again with a new pid after \d+ s$", section);
         GuestAssert.DoesNotContain("not active again", section);
         GuestAssert.DoesNotContain("failed", section);
-        GuestAssert.Contains("fsynced files same (10)", section);
-        GuestAssert.Contains("restarts: 3", section);
-        GuestAssert.Contains("recovered starts in the journal: 3", section);
+        GuestAssert.Contains("fsynced files same (8)", section);
+        GuestAssert.Contains("restarts: 2", section);
+        GuestAssert.Contains("recovered starts in the journal: 2", section);
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public sealed class SystemdUnitTests(SystemdUnitRun run) : IClassFixture<Systemd
         var seconds = int.Parse(Regex.Match(section, @"hung daemon replaced after (\d+) s").Groups[1].Value, CultureInfo.InvariantCulture);
         Assert.InRange(seconds, 0, 90);
         GuestAssert.DoesNotContain("not active again", section);
-        GuestAssert.Contains("fsynced files same (14)", section);
+        GuestAssert.Contains("fsynced files same (12)", section);
         GuestAssert.Contains("still mounted", section);
     }
 
@@ -87,7 +87,7 @@ public sealed class SystemdUnitTests(SystemdUnitRun run) : IClassFixture<Systemd
     public void Two_restarts_under_a_mounted_filesystem_then_unmount_and_sigkill_leave_nothing_stuck()
     {
         var section = run["restart-umount-kill"];
-        GuestAssert.Contains("fsynced files same (14)", section);
+        GuestAssert.Contains("fsynced files same (12)", section);
         GuestAssert.DoesNotContain("not active again", section);
         GuestAssert.Contains("umount rc=0", section);
         GuestAssert.Contains("stop rc=0", section);
@@ -108,9 +108,8 @@ public sealed class SystemdUnitTests(SystemdUnitRun run) : IClassFixture<Systemd
         var after = run["after"];
         GuestAssert.Contains("started and mounted again", after);
         GuestAssert.Contains("backlog same", after);
-        GuestAssert.Contains("fsynced files same (14)", after);
+        GuestAssert.Contains("fsynced files same (12)", after);
         GuestAssert.Contains("fsck rc=0", after);
-        GuestAssert.Contains("stop rc=0", after);
     }
 
     [Fact]
@@ -137,7 +136,7 @@ public sealed class SystemdUnitTests(SystemdUnitRun run) : IClassFixture<Systemd
 /// <summary>The one systemd boot behind <see cref="SystemdUnitTests"/>.</summary>
 public sealed class SystemdUnitRun : GuestScriptRun
 {
-    protected override TimeSpan Timeout => TimeSpan.FromMinutes(12);
+    protected override TimeSpan Timeout => TimeSpan.FromMinutes(15);
 
     protected override bool Systemd => true;
 
