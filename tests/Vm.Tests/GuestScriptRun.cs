@@ -34,6 +34,12 @@ public abstract class GuestScriptRun : IAsyncLifetime
     /// <summary>Creates raw images to attach as further virtio disks, called once before the boot (the caller keeps them).</summary>
     protected virtual IReadOnlyList<string> PrepareDisks() => [];
 
+    /// <summary>A host folder the guest may write (<see cref="GuestVmOptions.ShareDirectory"/>), or none.</summary>
+    protected virtual string? ShareDirectory => null;
+
+    /// <summary>Boot systemd as PID 1 and run the script as a unit (<see cref="GuestVmOptions.Systemd"/>).</summary>
+    protected virtual bool Systemd => false;
+
     public async ValueTask InitializeAsync()
     {
         var binary = UblkServeBackendRun.S3BlockBinary;
@@ -48,7 +54,13 @@ public abstract class GuestScriptRun : IAsyncLifetime
             ["S3BLOCK_BIN"] = binary,
             ["S3BLOCK_REPO"] = GuestVm.RepoRoot,
         };
-        var options = new GuestVmOptions { Environment = environment, Disks = [.. disk is null ? [] : new[] { disk }, .. PrepareDisks()] };
+        var options = new GuestVmOptions
+        {
+            Systemd = Systemd,
+            ShareDirectory = ShareDirectory,
+            Environment = environment,
+            Disks = [.. disk is null ? [] : new[] { disk }, .. PrepareDisks()],
+        };
         try
         {
             Run = await GuestVm.RunAsync(Script, Timeout, options, TestContext.Current.CancellationToken);

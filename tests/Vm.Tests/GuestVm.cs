@@ -34,6 +34,9 @@ public sealed record GuestVmOptions
     /// <summary>Extra kernel command line (run.sh --kernel-args).</summary>
     public string? KernelArguments { get; init; }
 
+    /// <summary>Boot systemd as PID 1 on a writable overlay of the host's / and run the command as a unit (run.sh --systemd).</summary>
+    public bool Systemd { get; init; }
+
     /// <summary>Also capture the boot console and timings in <see cref="GuestVmResult.HarnessLog"/> (run.sh --verbose).</summary>
     public bool Verbose { get; init; }
 
@@ -149,6 +152,11 @@ public static class GuestVm
             if (options.KernelArguments is { } kernelArguments)
             {
                 args.AddRange(["--kernel-args", kernelArguments]);
+            }
+
+            if (options.Systemd)
+            {
+                args.Add("--systemd");
             }
 
             if (options.Verbose)

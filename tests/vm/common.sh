@@ -29,8 +29,11 @@ VM_GUEST_INIT="${VM_SCRIPT_DIR}/guest-init.sh"
 
 # Debian packages the harness needs on the host. The guest runs the HOST's binaries (shared root), so
 # fio, mkfs.* and friends must be installed here, not in an image.
-# dmsetup: the power-cut test records the state disk's writes with dm-log-writes and checks snapshots of its replay.
-VM_HOST_PACKAGES=(qemu-system-x86 busybox-static cpio kmod xz-utils zstd fio e2fsprogs xfsprogs util-linux dmsetup)
+# dmsetup: the durability and power-cut tests stack device-mapper targets (linear, flakey, log-writes) on the state disk.
+# systemd, systemd-sysv and udev: run.sh --systemd boots the host's systemd as the guest's PID 1, and without udev no
+# /dev/disk/by-* or /dev/s3block/* links appear.
+VM_HOST_PACKAGES=(qemu-system-x86 busybox-static cpio kmod xz-utils zstd fio e2fsprogs xfsprogs util-linux dmsetup
+  systemd systemd-sysv udev)
 
 # Modules the guest loads before the command runs: ublk itself and what tests stack on a block device.
 # ext4/xfs pull their dependencies; crc32c (ext4 metadata checksums) is only requested at mount time.

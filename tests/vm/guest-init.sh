@@ -10,6 +10,13 @@
 # Phase 2 (`stage2`, PID 1, root = host /): load the test modules, make io_uring usable, run the command
 # that run.sh wrote into the per-run folder, report its exit code, power off.
 #
+# systemd mode (`s3block.init=systemd` on the kernel command line, run.sh --systemd): phase 1 mounts the host's / as
+# the read-only lower layer of an overlayfs whose upper layer is a tmpfs (so units, /etc and /usr/lib can be written
+# the way a user installs things), gives the guest's systemd a minimal /etc/systemd/system (none of the host's
+# enabled units) with one unit that runs the command, and switch_roots to /lib/systemd/systemd. That unit runs
+# `init systemd-command`: the command with its output on the console, then the exit marker and a clean
+# `systemctl poweroff` (units stop in order, filesystems are unmounted).
+#
 # Markers on the console that run.sh looks for (keep in sync with run.sh):
 #   S3BLOCK-VM-START           the guest command is about to start
 #   S3BLOCK-VM-EXIT=<n>        the guest command ended with status n
@@ -60,6 +67,12 @@ phase1_early_mounts() {
   mount -t devtmpfs devtmpfs /dev
 }
 
+# The command line's s3block.init=systemd selects the systemd mode.
+systemd_mode() {
+  case " $(cat /proc/cmdline) " in *" s3block.init=systemd "*) return 0 ;; esac
+  return 1
+}
+
 phase1_load_9p() {
   # Order matters: busybox insmod does not resolve dependencies (netfs <- 9pnet <- 9p, 9pnet_virtio).
   for m in netfs 9pnet 9p 9pnet_virtio; do
@@ -70,6 +83,85 @@ phase1_load_9p() {
 phase1_mount_root() {
   mkdir -p /newroot
   mount -t 9p -o "ro,$P9_OPTS,cache=loose" hostroot /newroot || fail "mount the host root over 9p"
+}
+
+phase1_mount_root_overlay() {
+  # overlay.ko is shipped uncompressed; its only users here are this mount and tests.
+  insmod /lib/modules/overlay.ko || fail "insmod overlay"
+  mkdir -p /lower /rw /newroot
+  mount -t 9p -o "ro,$P9_OPTS,cache=loose" hostroot /lower || fail "mount the host root over 9p"
+  mount -t tmpfs -o mode=755 tmpfs /rw || fail "tmpfs for the overlay"
+  mkdir -p /rw/upper /rw/work
+  mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /newroot \
+    || fail "overlayfs over the host root"
+}
+
+phase1_systemd_places() {
+  # The overlay is writable everywhere; systemd mounts /proc, /sys, /dev itself but keeps what is mounted already.
+  # /run must be a tmpfs before the shares are mounted under it.
+  mount -t devtmpfs devtmpfs /newroot/dev || fail "devtmpfs"
+  mount --move /proc /newroot/proc || fail "move /proc"
+  mount --move /sys /newroot/sys || fail "move /sys"
+  mount_tmpfs /newroot/run 755
+}
+
+phase1_systemd_config() {
+  # A clean system: the host's /etc/systemd/system (its enabled services: databases, Ceph, timers ...), SysV scripts,
+  # gettys and first-boot prompts would slow the boot or write to the console. Vendor units in /lib stay.
+  E=/newroot/etc
+  rm -rf "$E/systemd/system" "$E/modules-load.d" "$E/rc2.d" "$E/rc3.d" "$E/rc4.d" "$E/rc5.d"
+  mkdir -p "$E/systemd/system/multi-user.target.wants" "$E/systemd/system-generators" "$E/modules-load.d"
+  for g in systemd-sysv-generator systemd-getty-generator systemd-gpt-auto-generator systemd-rc-local-generator \
+    postgresql-generator; do
+    ln -s /dev/null "$E/systemd/system-generators/$g"
+  done
+  # Masked: consoles and first-boot (would prompt), tmpfiles (most of a TCG boot, nothing here needs it), timers.
+  for u in getty.target serial-getty@ttyS0.service systemd-firstboot.service systemd-tmpfiles-setup.service \
+    systemd-tmpfiles-clean.timer systemd-tmpfiles-clean.service systemd-machine-id-commit.service \
+    systemd-update-utmp.service systemd-update-utmp-runlevel.service systemd-pcrphase.service \
+    systemd-pcrphase-sysinit.service systemd-repart.service systemd-binfmt.service \
+    proc-sys-fs-binfmt_misc.automount timers.target; do
+    ln -s /dev/null "$E/systemd/system/$u"
+  done
+  ln -s /lib/systemd/system/multi-user.target "$E/systemd/system/default.target"
+  # The console carries the command's output: no status lines there (systemd.show_status=0 is not always honoured).
+  mkdir -p "$E/systemd/system.conf.d"
+  printf '[Manager]\nShowStatus=no\n' >"$E/systemd/system.conf.d/s3block-vm.conf"
+  echo "# written by tests/vm/guest-init.sh (systemd mode): the tests add their own lines" >"$E/fstab"
+  echo s3block-vm >"$E/hostname"
+  tr -d '-' </newroot/proc/sys/kernel/random/uuid >"$E/machine-id"
+  # A container's marker in the host root would make systemd think it runs in a container (and skip udev & co.).
+  rm -f /newroot/.dockerenv /newroot/run/.containerenv
+  # The guest kernel's modules where kmod (systemd-modules-load, modprobe, kernel.modprobe) looks for them.
+  kver="$(uname -r)"
+  mkdir -p /newroot/usr/lib/modules
+  rm -rf "/newroot/usr/lib/modules/$kver"
+  ln -s "$VM_KERNEL_ROOT/lib/modules/$kver" "/newroot/usr/lib/modules/$kver"
+  cat >"$E/systemd/system/s3block-vm-command.service" <<EOF
+# Written by tests/vm/guest-init.sh: runs the command of tests/vm/run.sh --systemd, output on the console.
+[Unit]
+Description=tests/vm/run.sh command
+
+[Service]
+Type=simple
+ExecStart=$BOOT_DIR/busybox sh $BOOT_DIR/init systemd-command
+StandardInput=null
+StandardOutput=tty
+StandardError=inherit
+TTYPath=/dev/console
+TTYReset=no
+TTYVHangup=no
+TimeoutStartSec=infinity
+EOF
+  ln -s ../s3block-vm-command.service "$E/systemd/system/multi-user.target.wants/s3block-vm-command.service"
+}
+
+phase1_switch_root_systemd() {
+  mkdir -p "/newroot$BOOT_DIR/bin"
+  cp /bin/busybox /init "/newroot$BOOT_DIR/" || fail "copy busybox"
+  # shellcheck disable=SC2093  # only reached again if switch_root fails
+  exec switch_root /newroot /lib/systemd/systemd
+  fail "switch_root to systemd"
 }
 
 phase1_writable_places() {
@@ -175,13 +267,28 @@ stage2_run_command() {
   printf '\nS3BLOCK-VM-EXIT=%s\n' "$rc"
 }
 
+systemd_run_command() {
+  # The unit's ExecStart (systemd mode): like stage2_run_command, then a clean poweroff through systemd.
+  BB="$BOOT_DIR/busybox"
+  echo "S3BLOCK-VM-START"
+  "$BB" env -i /bin/bash "$RUN_DIR/cmd.sh" </dev/null
+  rc=$?
+  "$BB" dmesg >"$RUN_DIR/dmesg.txt" 2>/dev/null
+  echo "$rc" >"$RUN_DIR/exit-code"
+  printf '\nS3BLOCK-VM-EXIT=%s\n' "$rc"
+  "$BB" sync
+  systemctl --no-block poweroff || "$BB" poweroff -f
+}
+
 stage2_power_off() {
   "$BB" sync
   "$BB" umount "$RUN_DIR" 2>/dev/null
   "$BB" poweroff -f
 }
 
-if [ "${1:-}" = stage2 ]; then
+if [ "${1:-}" = systemd-command ]; then
+  systemd_run_command
+elif [ "${1:-}" = stage2 ]; then
   mark "switched root; loading modules"
   stage2_prepare_kernel
   mark "modules loaded; starting the command"
@@ -192,6 +299,14 @@ else
   phase1_early_mounts
   mark "initramfs /init started"
   phase1_load_9p
+  if systemd_mode; then
+    phase1_mount_root_overlay
+    mark "host root mounted (overlay); starting systemd"
+    phase1_systemd_places
+    phase1_mount_shares
+    phase1_systemd_config
+    phase1_switch_root_systemd
+  fi
   phase1_mount_root
   mark "host root mounted"
   phase1_writable_places

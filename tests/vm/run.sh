@@ -17,6 +17,10 @@
 #   --kernel-args S  extra kernel command line (debugging; a test uses it to make the boot crash)
 #   --disk IMG       attach a raw image as a virtio disk (cache=none: a guest flush reaches the host's
 #                    disk); repeatable, /dev/vda, /dev/vdb, ... in order; `modprobe virtio_blk` in the guest
+#   --systemd        boot systemd as PID 1 (root: an overlayfs over the host's /, writable, changes lost at
+#                    poweroff); the command runs as a unit (s3block-vm-command.service) after basic.target,
+#                    then the VM powers off cleanly through systemd. No modules are preloaded (--modules is
+#                    ignored): load them as a user would (modules-load.d, modprobe)
 #   --verbose        show the boot console and timings on stderr
 #   --keep           keep the per-run folder (.cache/vm/runs/run.*) for inspection
 # Exit status: the command's, or 124 = timeout, 125 = the VM failed (setup missing, boot failure,
@@ -43,6 +47,7 @@ EXTRA_KERNEL_ARGS=""
 CHECK_ONLY=0
 EXTRA_ENV=()
 DISKS=()
+SYSTEMD=0
 MODULES="${VM_GUEST_MODULES[*]}"
 COMMAND=()
 
@@ -51,7 +56,7 @@ QEMU_PID=""
 FILTER_PID=""
 
 usage() {
-  sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 parse_args() {
@@ -66,6 +71,7 @@ parse_args() {
       --dmesg) DMESG_OUT="${2:?--dmesg needs a file}"; shift ;;
       --kernel-args) EXTRA_KERNEL_ARGS="${2?--kernel-args needs arguments}"; shift ;;
       --disk) DISKS+=("${2:?--disk needs an image file}"); shift ;;
+      --systemd) SYSTEMD=1 ;;
       --verbose) VERBOSE=1 ;;
       --keep) KEEP=1 ;;
       --check) CHECK_ONLY=1 ;;
@@ -181,6 +187,8 @@ qemu_args() {
   # mitigations=off: speculative-execution workarounds only cost emulated cycles in a throwaway guest.
   # 8250.nr_uarts/i8042.*: do not probe legacy devices the machine does not have.
   local append="console=ttyS0 quiet panic=-1 mitigations=off 8250.nr_uarts=1 i8042.noaux i8042.nomux i8042.nopnp"
+  # systemd mode (guest-init.sh): no status lines on the console, where the command's output goes.
+  ((SYSTEMD == 0)) || append="${append} s3block.init=systemd systemd.show_status=0"
   [[ -z "${EXTRA_KERNEL_ARGS}" ]] || append="${append} ${EXTRA_KERNEL_ARGS}"
   # shellcheck disable=SC2054  # commas belong to qemu's option syntax
   QEMU_ARGS=(

@@ -190,7 +190,8 @@ build_initramfs() {
   for applet in $("${stage}/bin/busybox" --list); do
     [[ "${applet}" == busybox ]] || ln -s busybox "${stage}/bin/${applet}"
   done
-  for mod in netfs 9pnet 9p 9pnet_virtio; do
+  # overlay: the systemd mode's root (run.sh --systemd) is an overlayfs over the 9p share.
+  for mod in netfs 9pnet 9p 9pnet_virtio overlay; do
     src="$(module_path "${mod}")"
     case "${src}" in
       *.xz) xz -dc -- "${src}" >"${stage}/lib/modules/${mod}.ko" ;;

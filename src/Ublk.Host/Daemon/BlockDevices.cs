@@ -21,6 +21,17 @@ internal static class BlockDevices
     /// <summary>Where a block device is mounted, from /proc/mounts.</summary>
     public static List<string> MountPoints(string device) => [.. Mounts().Where(m => m.Device == device).Select(m => m.MountPoint)];
 
+    /// <summary>
+    /// Whether someone holds the block device exclusively: a filesystem mounted in any mount namespace (also ones this
+    /// process cannot see), a device-mapper or md device on top, swap. An exclusive open fails with EBUSY then.
+    /// </summary>
+    public static bool IsHeldExclusively(string device)
+    {
+        var error = FileDescriptorHandle.TryOpen(device, Tmds.Linux.LibC.O_RDONLY | Libc.O_EXCL, out var handle);
+        handle?.Dispose();
+        return error == Errno.EBUSY;
+    }
+
     /// <summary>Every (device, mount point) pair in /proc/mounts.</summary>
     public static List<(string Device, string MountPoint)> Mounts() =>
         [.. File.ReadLines("/proc/mounts").Select(l => l.Split(' ')).Where(f => f.Length > 1).Select(f => (f[0], f[1]))];

@@ -22,6 +22,12 @@ internal sealed class DaemonOptions
     /// the daemon uploads everything and leaves the device for the next daemon to recover.</summary>
     public bool ForceStop { get; set; }
 
+    /// <summary>The daemon runs in a mount namespace of its own (the systemd unit's sandboxing sets this): once the
+    /// device serves, and again before deciding at stop whether a filesystem still uses it, detach every mount of the
+    /// device inside that namespace (see <see cref="MountNamespaceCopies"/>). Never set it for a daemon in the host's
+    /// namespace: it would unmount the user's filesystem there. Default: false.</summary>
+    public bool DetachMountCopies { get; set; }
+
     /// <summary>Set by <c>recover</c>: only re-attach an existing device, never create one.</summary>
     internal bool RecoverOnly { get; set; }
 

@@ -76,6 +76,7 @@ internal sealed partial class VolumeDaemon(
             : UblkDevice.Create(deviceSettings.ToDeviceOptions(), volume, logger, metrics));
         DeviceRecord.Write(daemon.DeviceRecordPath, _device.Info.DeviceId);
         metrics.Attach(volume, _cache, _device);
+        await DetachMountCopiesAsync();
 
         var ready = $"serving volume {daemon.Volume} on {_device.Info.BlockDevicePath} ({(recover ? "recovered" : "created")}, " +
                     $"{volume.SizeBytes} bytes, epoch {volume.Epoch})";
@@ -105,8 +106,15 @@ internal sealed partial class VolumeDaemon(
         await systemd.ExtendTimeoutWhileAsync(drain, TimeSpan.FromSeconds(10),
             () => $"stopping: uploading {_volume.GetStatistics().DirtyBytes / (1 << 20)} MiB to S3", progress: null, cancellationToken);
 
-        // 2. Stop the device unless a filesystem still uses it.
+        // 2. Stop the device unless a filesystem still uses it: mounted here, or held exclusively, which is also what a
+        // mount in another namespace (the host's, seen from a sandboxed unit) does.
+        await DetachMountCopiesAsync();
         var mountedAt = BlockDevices.MountPoints(_device.Info.BlockDevicePath);
+        if (mountedAt.Count == 0 && BlockDevices.IsHeldExclusively(_device.Info.BlockDevicePath))
+        {
+            mountedAt = ["(another mount namespace, or held exclusively by another device or program)"];
+        }
+
         if (mountedAt.Count > 0 && !daemon.ForceStop)
         {
             // Keep serving until the process exits: closing the journal now would fail the filesystem's next writes.
@@ -132,6 +140,30 @@ internal sealed partial class VolumeDaemon(
         _instanceLock?.Dispose();
         DaemonLog.Stopped(logger, daemon.Volume);
         Console.Out.WriteLine($"stopped: volume {daemon.Volume} is in S3 and the device is deleted");
+    }
+
+    /// <summary>With <see cref="DaemonOptions.DetachMountCopies"/>: drop this namespace's copies of the device's mounts, so
+    /// that this process never holds the last reference to a filesystem on its own device (see
+    /// <see cref="MountNamespaceCopies"/>). The device serves I/O meanwhile: a detach may sync the filesystem.</summary>
+    private async Task DetachMountCopiesAsync()
+    {
+        if (!daemon.DetachMountCopies || _device is null)
+        {
+            return;
+        }
+
+        var device = _device.Info.BlockDevicePath;
+        var (detached, failed) = await RunOnDedicatedThreadAsync(() => MountNamespaceCopies.DetachAll(device));
+        if (detached.Count > 0)
+        {
+            DaemonLog.DetachedCopies(logger, device, string.Join(", ", detached));
+        }
+
+        if (failed.Count > 0)
+        {
+            // Not fatal: the device serves either way; only this process's exit may hang on such a copy later.
+            DaemonLog.DetachFailed(logger, device, string.Join(", ", failed));
+        }
     }
 
     private static Task<T> RunOnDedicatedThreadAsync<T>(Func<T> work)
@@ -162,6 +194,16 @@ internal sealed partial class VolumeDaemon(
             "{Device} is still mounted at {MountPoints}: everything is in S3, but the device is left attached for the next daemon to recover (unmount first, or set Daemon:ForceStop)",
             EventName = "LeftAttached")]
         public static partial void LeftAttached(ILogger logger, string device, string mountPoints);
+
+        [LoggerMessage(4004, LogLevel.Information,
+            "Detached this daemon's own copies of the mounts of {Device} at {MountPoints} (its mount namespace is private; the host's mounts stay)",
+            EventName = "DetachedMountCopies")]
+        public static partial void DetachedCopies(ILogger logger, string device, string mountPoints);
+
+        [LoggerMessage(4005, LogLevel.Warning,
+            "Could not detach this daemon's own copies of the mounts of {Device}: {MountPoints}; if the host unmounts it, this daemon's exit may hang in the kernel",
+            EventName = "DetachMountCopiesFailed")]
+        public static partial void DetachFailed(ILogger logger, string device, string mountPoints);
 
         [LoggerMessage(4003, LogLevel.Information, "Stopped volume {Volume}: everything is in S3, the lease is released and the device deleted", EventName = "Stopped")]
         public static partial void Stopped(ILogger logger, string volume);

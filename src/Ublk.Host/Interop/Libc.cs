@@ -11,9 +11,16 @@ internal static partial class Libc
 {
     private const string LibraryName = "libc";
 
+    /// <summary>open(2) of a block device: fail with EBUSY if anyone holds it exclusively (a mounted filesystem, dm, swap).</summary>
+    public const int O_EXCL = 0x80;
+
     // prctl(2): see docs/ublk-protocol.md §5.
     public const int PR_SET_IO_FLUSHER = 57;
     public const int PR_GET_IO_FLUSHER = 58;
+
+    /// <summary>umount2(2): the daemon detaches copies of its own device's mounts in its own mount namespace.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Umount2(string target, int flags);
 
     /// <summary>prctl(2). glibc declares it variadic; integer-only arguments are passed identically on x86-64 and arm64.</summary>
     [LibraryImport(LibraryName, EntryPoint = "prctl", SetLastError = true)]

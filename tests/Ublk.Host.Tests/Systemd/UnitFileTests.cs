@@ -21,7 +21,7 @@ public sealed class UnitFileTests
     [InlineData("DevicePolicy=closed", "DevicePolicyy=closed")]
     [InlineData("ProtectHome=yes", "ProtectHome=yess")]
     [InlineData("[Service]", "[Servcie]")]
-    [InlineData("StartLimitBurst=5", "StartLimitBurst=five")]
+    [InlineData("StartLimitBurst=20", "StartLimitBurst=twenty")]
     public async Task SystemdAnalyzeVerifyCatchesATypo(string good, string typo)
     {
         using var analyze = new SystemdAnalyze(text =>
