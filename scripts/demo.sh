@@ -46,7 +46,7 @@ if [ "$force_vm" -eq 0 ] && host_has_ublk; then
     "$s3block" create demo --size 1GiB
   fi
   echo "serving until Ctrl+C; in another shell: mkfs.ext4 /dev/ublkbN, mount it, and '$s3block status demo' in $dir"
-  exec "$s3block" run demo
+  exec "$s3block" run demo --set Journal:CapacityBytes=512MiB
 fi
 
 if [ "$(id -u)" -eq 0 ] && [ "$force_vm" -eq 0 ]; then
@@ -71,7 +71,7 @@ step "s3block create demo --size 1GiB"
 "$S3" create demo --size 1GiB
 
 step "s3block run demo  (in the background, log in run.log)"
-"$S3" run demo >run.log 2>&1 &
+"$S3" run demo --set Journal:CapacityBytes=512MiB >run.log 2>&1 &
 daemon=$!
 for _ in $(seq 1 900); do
   grep -q '^ready' run.log && break

@@ -1,6 +1,10 @@
 # Shell helpers for the guest scripts of tests/Vm.Tests (sourced in the guest: `. "$S3BLOCK_REPO/tests/vm/guest-lib.sh"`).
 # The C# side splits the output at the "### name" lines printed by `section` and asserts on each part.
 
+# The daemons here keep their state on the guest's tmpfs (half the guest's memory): the journal's default capacity
+# (4 GiB) cannot exist there, and the daemon refuses such a setting at start. --set and the tests' own settings win.
+export S3BLOCK_Journal__CapacityBytes=${S3BLOCK_Journal__CapacityBytes:-512MiB}
+
 # Starts a named part of the output.
 section() { printf '### %s\n' "$1"; }
 

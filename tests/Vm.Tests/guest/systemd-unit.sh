@@ -76,6 +76,7 @@ cat >/root/vol1.json <<'JSON'
 {
   "Store": { "Kind": "local", "Local": { "Path": "/var/lib/s3block/vol1/store" } },
   "Volume": { "CommitInterval": "00:00:01" },
+  "Journal": { "CapacityBytes": "512MiB" },
   "Metrics": { "Enabled": false }
 }
 JSON
