@@ -209,7 +209,7 @@ public sealed partial class FlushJournal
         }
         catch (Exception e)
         {
-            JournalSyncFailure.Record(_directory, _volumeId, Volatile.Read(ref _durableSequence), target, e);
+            JournalSyncFailure.Record(_directory, Volatile.Read(ref _durableSequence), target, e);
             Fault(e);
             return false;
         }

@@ -195,7 +195,7 @@ public sealed partial class FlushJournal : IAsyncDisposable
         try
         {
             CheckCapacityCanExist(directory, options);
-            JournalSyncFailure.CheckAtOpen(directory, volumeId, options.AcceptSyncFailure);
+            JournalSyncFailure.CheckAtOpen(directory, options.AcceptSyncFailure);
             var scan = JournalScanner.Scan(directory, volumeId, writerEpoch, onRecord);
             List<JournalSegment> segments;
             JournalReplayReport report;
@@ -208,11 +208,11 @@ public sealed partial class FlushJournal : IAsyncDisposable
             {
                 // Recovery fsyncs what a crashed writer left in the page cache. If that fails, the pages may never
                 // reach the disk while they still read back: the next open in this boot must not believe them either.
-                JournalSyncFailure.Record(directory, volumeId, durableThrough: 0, target: scan.NextSequence ?? 0, e);
+                JournalSyncFailure.Record(directory, durableThrough: 0, target: scan.NextSequence ?? 0, e);
                 throw;
             }
 
-            JournalSyncFailure.Clear(directory, volumeId);
+            JournalSyncFailure.Clear(directory);
             return new FlushJournal(directory, volumeId, writerEpoch, options, lockFile, segments, report.NextSequence, report);
         }
         catch

@@ -24,7 +24,7 @@ public static class JournalSyncFailure
     private const string BootIdPath = "/proc/sys/kernel/random/boot_id";
 
     /// <summary>Writes the record (best effort on each of its two places; never throws).</summary>
-    public static void Record(string directory, Guid volumeId, long durableThrough, long target, Exception error)
+    public static void Record(string directory, long durableThrough, long target, Exception error)
     {
         var text = string.Join('\n',
             $"boot={CurrentBootId()}",
@@ -34,7 +34,7 @@ public static class JournalSyncFailure
             $"error={error.Message.ReplaceLineEndings(" ")}",
             "");
         TryWrite(Path.Combine(directory, FileName), text, syncFolder: true);
-        TryWrite(MemoryPath(directory, volumeId), text, syncFolder: false);
+        TryWrite(MemoryPath(directory), text, syncFolder: false);
     }
 
     /// <summary>
@@ -42,9 +42,9 @@ public static class JournalSyncFailure
     /// <paramref name="accept"/>. Call <see cref="Clear"/> once the open succeeded, to drop records of earlier boots
     /// (and accepted ones): an open that fails keeps them.
     /// </summary>
-    public static void CheckAtOpen(string directory, Guid volumeId, bool accept)
+    public static void CheckAtOpen(string directory, bool accept)
     {
-        var places = new[] { Path.Combine(directory, FileName), MemoryPath(directory, volumeId) };
+        var places = new[] { Path.Combine(directory, FileName), MemoryPath(directory) };
         var boot = CurrentBootId();
         string? found = null;
         foreach (var place in places)
@@ -54,9 +54,9 @@ public static class JournalSyncFailure
             {
                 text = File.ReadAllText(place);
             }
-            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                continue;
+                continue; // absent, or unreadable on a failing disk: the other copy decides
             }
 
             if (Field(text, "boot") == boot)
@@ -72,9 +72,9 @@ public static class JournalSyncFailure
     }
 
     /// <summary>Removes the record's copies (after a successful open; see <see cref="CheckAtOpen"/>).</summary>
-    public static void Clear(string directory, Guid volumeId)
+    public static void Clear(string directory)
     {
-        var places = new[] { Path.Combine(directory, FileName), MemoryPath(directory, volumeId) };
+        var places = new[] { Path.Combine(directory, FileName), MemoryPath(directory) };
         if (places.Any(File.Exists))
         {
             foreach (var place in places.Where(File.Exists))
@@ -86,11 +86,11 @@ public static class JournalSyncFailure
         }
     }
 
-    /// <summary>The record's copy in memory, named after the volume and the journal directory it is about.</summary>
-    public static string MemoryPath(string directory, Guid volumeId)
+    /// <summary>The record's copy in memory, named after the journal directory it is about.</summary>
+    public static string MemoryPath(string directory)
     {
         var folder = Crc32C.Compute(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(directory)));
-        return Path.Combine("/dev/shm", $"s3block-journal-{volumeId:N}-{folder:x8}.sync-failed");
+        return Path.Combine("/dev/shm", $"s3block-journal-{folder:x8}.sync-failed");
     }
 
     private static string? Field(string text, string name)

@@ -18,7 +18,7 @@ internal static class DeviceRecord
             using var document = JsonDocument.Parse(File.ReadAllText(path));
             return document.RootElement.GetProperty("deviceId").GetInt32();
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or JsonException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException or InvalidOperationException)
         {
             return null;
         }

@@ -42,6 +42,9 @@ internal sealed partial class VolumeDaemon(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // First, before reading anything else of the state folder (whose disk may be the one that failed): a failed
+        // fdatasync earlier in this boot refuses the start with what to do.
+        JournalSyncFailure.CheckAtOpen(daemon.JournalDirectory, journalOptions.AcceptSyncFailure);
         var recorded = DeviceRecord.Read(daemon.DeviceRecordPath);
         var recover = recorded is { } id && UblkDevice.ListDeviceIds().Contains(id);
         if (daemon.RecoverOnly && !recover)

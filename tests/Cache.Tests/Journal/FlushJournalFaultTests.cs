@@ -34,7 +34,7 @@ public sealed class FlushJournalFaultTests
         Assert.Contains("reboot", refused.Message);
 
         // The record survives the loss of either copy: the one in the journal folder...
-        File.Delete(JournalSyncFailure.MemoryPath(dir.Path, volumeId));
+        File.Delete(JournalSyncFailure.MemoryPath(dir.Path));
         Assert.Throws<JournalSyncFailedException>(() => Open(dir.Path, Options(), out _, volumeId: volumeId));
 
         // An operator who accepts the page cache's content gets it, and the record is gone.
@@ -62,7 +62,7 @@ public sealed class FlushJournalFaultTests
         File.Delete(Path.Combine(dir.Path, JournalSyncFailure.FileName)); // the failing disk lost it
 
         Assert.Throws<JournalSyncFailedException>(() => Open(dir.Path, Options(), out _, volumeId: volumeId));
-        File.Delete(JournalSyncFailure.MemoryPath(dir.Path, volumeId));
+        File.Delete(JournalSyncFailure.MemoryPath(dir.Path));
     }
 
     [Fact]

@@ -410,7 +410,7 @@ public sealed class S3VolumeTests : IDisposable
 
         Assert.Contains("fdatasync", volume.GetStatistics().JournalFault);
         await Assert.ThrowsAnyAsync<Exception>(async () => await volume.WriteAsync(4096, Pattern(4096, 2), WriteFlags.None, Ct));
-        File.Delete(S3Block.Cache.Journal.JournalSyncFailure.MemoryPath(_harness.JournalDirectory, _harness.Descriptor.VolumeId));
+        File.Delete(S3Block.Cache.Journal.JournalSyncFailure.MemoryPath(_harness.JournalDirectory));
     }
 
     [Fact]
