@@ -44,7 +44,7 @@ public static class JournalSyncFailure
     /// </summary>
     public static void CheckAtOpen(string directory, bool accept)
     {
-        var places = new[] { Path.Combine(directory, FileName), MemoryPath(directory) };
+        var places = Places(directory);
         var boot = CurrentBootId();
         string? found = null;
         foreach (var place in places)
@@ -74,7 +74,7 @@ public static class JournalSyncFailure
     /// <summary>Removes the record's copies (after a successful open; see <see cref="CheckAtOpen"/>).</summary>
     public static void Clear(string directory)
     {
-        var places = new[] { Path.Combine(directory, FileName), MemoryPath(directory) };
+        var places = Places(directory);
         if (places.Any(File.Exists))
         {
             foreach (var place in places.Where(File.Exists))
@@ -85,6 +85,9 @@ public static class JournalSyncFailure
             FileDurability.SyncDirectory(directory);
         }
     }
+
+    /// <summary>Where the record's two copies live: the journal folder, and memory.</summary>
+    private static string[] Places(string directory) => [Path.Combine(directory, FileName), MemoryPath(directory)];
 
     /// <summary>The record's copy in memory, named after the journal directory it is about.</summary>
     public static string MemoryPath(string directory)
