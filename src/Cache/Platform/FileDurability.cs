@@ -9,7 +9,7 @@ namespace S3Block.Cache.Platform;
 /// rename or a new file survives power loss), and punching holes.
 /// </summary>
 /// <remarks>
-/// This is the only interop outside <c>src/Ublk.Host/Interop</c>: it belongs to the lowest layer because both the
+/// This is the only interop outside <c>src/Ublk.Server/Interop</c>: it belongs to the lowest layer because both the
 /// journal and the local object store need it, and neither may depend on the ublk host. No structs cross it.
 /// </remarks>
 public static partial class FileDurability

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using S3Block.Ublk.Configuration;
-using S3Block.Ublk.Daemon;
 using S3Block.Ublk.Device;
 using S3Block.Ublk.Interop;
 

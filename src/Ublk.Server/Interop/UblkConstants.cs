@@ -28,7 +28,7 @@ internal enum UblkIoCmd : byte
 
 /// <summary><c>UBLK_F_*</c> feature flags (§1.9).</summary>
 [Flags]
-internal enum UblkFeatures : ulong
+public enum UblkFeatures : ulong
 {
     None = 0,
     SupportZeroCopy = 1ul << 0,
@@ -70,7 +70,7 @@ internal enum UblkParamTypes : uint
 }
 
 /// <summary><c>UBLK_IO_OP_*</c>: bits 0–7 of <see cref="UblksrvIoDesc.OpFlags"/>.</summary>
-internal enum UblkIoOp : byte
+public enum UblkIoOp : byte
 {
     Read = 0,
     Write = 1,
@@ -102,7 +102,7 @@ internal enum UblkIoFlags : uint
 }
 
 /// <summary><c>UBLK_S_DEV_*</c>: <see cref="UblksrvCtrlDevInfo.State"/>.</summary>
-internal enum UblkDevState : ushort
+public enum UblkDevState : ushort
 {
     Dead = 0,
     Live = 1,
@@ -111,7 +111,7 @@ internal enum UblkDevState : ushort
 }
 
 /// <summary>Other ublk numbers (docs/ublk-protocol.md §1–2).</summary>
-internal static class UblkConstants
+public static class UblkConstants
 {
     public const string ControlDevicePath = "/dev/ublk-control";
     public const string CharDeviceClassPath = "/sys/class/ublk-char";

@@ -1,10 +1,9 @@
-using S3Block.Ublk.Device;
 using S3Block.Ublk.Interop;
 
-namespace S3Block.Ublk.Daemon;
+namespace S3Block.Ublk.Device;
 
 /// <summary>Host-side facts about ublk block devices that several verbs check before acting.</summary>
-internal static class BlockDevices
+public static class BlockDevices
 {
     /// <summary>Whether the ublk_drv module is loaded (its control device exists).</summary>
     public static bool UblkDriverLoaded => File.Exists(UblkConstants.ControlDevicePath);

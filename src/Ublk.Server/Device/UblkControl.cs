@@ -13,7 +13,7 @@ namespace S3Block.Ublk.Device;
 /// START_DEV, END_USER_RECOVERY and DEL_DEV can block for a long time (they wait for the queues, for partition
 /// scanning, or for openers). Call them from a thread that never serves I/O: never from a queue thread.
 /// </remarks>
-internal sealed unsafe class UblkControl : IDisposable
+public sealed unsafe class UblkControl : IDisposable
 {
     private const uint RingEntries = 4;
 
@@ -112,7 +112,7 @@ internal sealed unsafe class UblkControl : IDisposable
     /// count and the rounded buffer size. Without GET_FEATURES the ioctl encoding is tried first, then legacy (§1.5).
     /// Afterwards the encoding follows the reply's <see cref="UblkFeatures.CmdIoctlEncode"/> bit.
     /// </summary>
-    public void AddDevice(ref UblksrvCtrlDevInfo info)
+    internal void AddDevice(ref UblksrvCtrlDevInfo info)
     {
         UblksrvCtrlDevInfo request = info;
         UblksrvCtrlDevInfo reply = request;
@@ -128,21 +128,21 @@ internal sealed unsafe class UblkControl : IDisposable
         info = reply;
     }
 
-    public void SetParams(int devId, in UblkParams parameters)
+    internal void SetParams(int devId, in UblkParams parameters)
     {
         UblkParams copy = parameters;
         Check(Execute(UblkCtrlCmd.SetParams, (uint)devId, &copy, (ushort)copy.Len), UblkCtrlCmd.SetParams, (uint)devId);
     }
 
     /// <summary>GET_PARAMS: what the kernel holds (DEVT filled on 6.2+; check <see cref="UblkParams.Types"/>).</summary>
-    public UblkParams GetParams(int devId)
+    internal UblkParams GetParams(int devId)
     {
         var parameters = new UblkParams { Len = (uint)sizeof(UblkParams) };
         Check(Execute(UblkCtrlCmd.GetParams, (uint)devId, &parameters, (ushort)sizeof(UblkParams)), UblkCtrlCmd.GetParams, (uint)devId);
         return parameters;
     }
 
-    public UblksrvCtrlDevInfo GetDeviceInfo(int devId)
+    internal UblksrvCtrlDevInfo GetDeviceInfo(int devId)
     {
         UblksrvCtrlDevInfo info = default;
         Check(Execute(UblkCtrlCmd.GetDevInfo, (uint)devId, &info, (ushort)sizeof(UblksrvCtrlDevInfo)), UblkCtrlCmd.GetDevInfo, (uint)devId);

@@ -11,7 +11,7 @@ namespace S3Block.Ublk.Device;
 /// <param name="LogicalBlockSize">Logical block size in bytes.</param>
 /// <param name="PhysicalBlockSize">Physical block size in bytes.</param>
 /// <param name="Features">Negotiated UBLK_F_* flags.</param>
-internal sealed record UblkDeviceInfo(
+public sealed record UblkDeviceInfo(
     int DeviceId,
     int Queues,
     int QueueDepth,

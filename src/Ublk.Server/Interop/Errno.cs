@@ -4,7 +4,7 @@ namespace S3Block.Ublk.Interop;
 /// Linux errno values (x86-64 and arm64 share them) that this project names explicitly.
 /// Any other value still round-trips: the enum is just an <see cref="int"/>.
 /// </summary>
-internal enum Errno
+public enum Errno
 {
     None = 0,
     EPERM = 1,

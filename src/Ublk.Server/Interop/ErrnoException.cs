@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace S3Block.Ublk.Interop;
 
 /// <summary>A system call (or a kernel command answered through io_uring) failed with an errno.</summary>
-internal sealed class ErrnoException : IOException
+public sealed class ErrnoException : IOException
 {
     public ErrnoException(Errno errno, string call)
         : base(FormatMessage(errno, call))

@@ -4,7 +4,7 @@ namespace S3Block.Ublk.Device;
 /// Per-device request counters, updated lock-free by queue threads (requests) and thread-pool threads (failures).
 /// Cheap to read at any time; the lead exports them as metrics.
 /// </summary>
-internal sealed class UblkStats
+public sealed class UblkStats
 {
     private long _reads;
     private long _readBytes;

@@ -3,7 +3,7 @@ using S3Block.Ublk.Interop;
 namespace S3Block.Ublk.Device;
 
 /// <summary>How a block request ended.</summary>
-internal enum UblkRequestOutcome
+public enum UblkRequestOutcome
 {
     /// <summary>Completed successfully.</summary>
     Ok,
@@ -20,7 +20,7 @@ internal enum UblkRequestOutcome
 /// COMMIT: it must be quick, must not allocate per call if it can help it, and must never block or throw (an
 /// exception there ends the process, like any queue-loop failure).
 /// </summary>
-internal interface IUblkRequestObserver
+public interface IUblkRequestObserver
 {
     /// <param name="op">READ, WRITE, FLUSH, DISCARD or WRITE_ZEROES (anything else arrives as Rejected).</param>
     /// <param name="bytes">Bytes the request covered (0 for FLUSH).</param>

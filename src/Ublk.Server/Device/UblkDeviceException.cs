@@ -1,7 +1,7 @@
 namespace S3Block.Ublk.Device;
 
 /// <summary>A ublk device could not be created, recovered, stopped or deleted; the message says why and what to do.</summary>
-internal sealed class UblkDeviceException : Exception
+public sealed class UblkDeviceException : Exception
 {
     public UblkDeviceException(string message, Exception? innerException = null)
         : base(message, innerException)

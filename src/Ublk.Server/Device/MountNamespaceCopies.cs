@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using S3Block.Ublk.Interop;
 
-namespace S3Block.Ublk.Daemon;
+namespace S3Block.Ublk.Device;
 
 /// <summary>
 /// Mounts of the daemon's own device inside the daemon's own mount namespace, and a way to drop them.
@@ -16,7 +16,7 @@ namespace S3Block.Ublk.Daemon;
 /// exiting process itself: it hangs in D state for ever. Detaching the copies (they are never used: nothing runs in
 /// this namespace but the daemon) leaves the host's mount as the only one.
 /// </remarks>
-internal static class MountNamespaceCopies
+public static class MountNamespaceCopies
 {
     private const int MNT_DETACH = 2;
 

@@ -9,7 +9,7 @@ namespace S3Block.Ublk.Device;
 /// PF_LOCAL_THROTTLE so that memory reclaim in this thread never waits for writeback to our own device.
 /// It is per thread and needs CAP_SYS_RESOURCE; without it we keep running (with a warning and a counter).
 /// </summary>
-internal static class IoFlusher
+public static class IoFlusher
 {
     private static long s_failures;
     private static int s_warned;

@@ -20,7 +20,7 @@ namespace S3Block.Ublk.Device;
 /// crashed daemon left quiesced (START_USER_RECOVERY → queues → END_USER_RECOVERY).</para>
 /// <para>All methods block and must be called from a thread that does not serve I/O (not a queue thread).</para>
 /// </remarks>
-internal sealed class UblkDevice : IDisposable
+public sealed class UblkDevice : IDisposable
 {
     private static readonly TimeSpan QueueExitTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(30);
@@ -51,7 +51,7 @@ internal sealed class UblkDevice : IDisposable
     public UblkStats Stats { get; } = new();
 
     /// <summary>The queues, in order: <see cref="UblkQueue.InFlight"/> and <see cref="UblkQueue.Depth"/> for metrics.</summary>
-    public IReadOnlyList<UblkQueue> Queues => _queues;
+    internal IReadOnlyList<UblkQueue> Queues => _queues;
 
     /// <summary>Kernel tids of the queue threads, in queue order.</summary>
     public IReadOnlyList<int> QueueThreadIds => _queues.ConvertAll(q => q.ThreadId);
@@ -420,7 +420,7 @@ internal sealed class UblkDevice : IDisposable
     }
 
     /// <summary>True if <paramref name="pid"/> exists and is not a zombie.</summary>
-    internal static bool IsProcessRunning(int pid)
+    public static bool IsProcessRunning(int pid)
     {
         if (pid <= 0)
         {

@@ -4,7 +4,7 @@ using S3Block.Ublk.Interop;
 namespace S3Block.Ublk.Device;
 
 /// <summary>How to create a ublk device. Sizes are in bytes.</summary>
-internal sealed class UblkDeviceOptions
+public sealed class UblkDeviceOptions
 {
     public const int DefaultMaxIoBytes = 1 << 20;
 
