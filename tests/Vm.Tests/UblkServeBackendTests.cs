@@ -79,6 +79,17 @@ public sealed class UblkServeBackendTests(UblkServeBackendRun run) : IClassFixtu
     }
 
     [Fact]
+    public void The_library_serves_a_backend_of_its_own()
+    {
+        // samples/RamDisk references src/Ublk.Server alone (docs/architecture.md).
+        string section = run["library-sample"];
+        GuestAssert.Matches(@"ready: /dev/ublkb\d+ \(67108864 bytes\)", section);
+        GuestAssert.Contains("sample data same", section);
+        GuestAssert.Contains("sample rc=0", section);
+        GuestAssert.Contains("sample device removed", section);
+    }
+
+    [Fact]
     public void Queue_threads_are_io_flushers()
     {
         string section = run["flags"];
@@ -185,6 +196,21 @@ public sealed class UblkServeBackendTests(UblkServeBackendRun run) : IClassFixtu
 public sealed class UblkServeBackendRun : GuestScriptRun
 {
     protected override TimeSpan Timeout => TimeSpan.FromMinutes(12);
+
+    protected override IReadOnlyDictionary<string, string> ExtraEnvironment => new Dictionary<string, string>
+    {
+        ["RAMDISK_BIN"] = RamDiskSample,
+    };
+
+    /// <summary>samples/RamDisk: a backend of its own served with the ublk server library alone.</summary>
+    private static string RamDiskSample
+    {
+        get
+        {
+            string configuration = typeof(UblkServeBackendRun).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+            return Path.Combine(GuestVm.RepoRoot, "samples", "RamDisk", "bin", configuration, "net10.0", "ramdisk-sample");
+        }
+    }
 
     protected override string Script => """
         set -u
@@ -307,6 +333,16 @@ public sealed class UblkServeBackendRun : GuestScriptRun
         wait "$F"; echo "fio rc=$?"
         grep -E 'err=|verify' /tmp/fio-crash.txt
         kill -TERM "$G"; wait "$G"; echo "daemon rc=$?"
+
+        section library-sample
+        "$RAMDISK_BIN" 67108864 >/tmp/r.out 2>/tmp/r.err &
+        R=$!
+        wait_ready /tmp/r.out /tmp/r.err
+        dev=$(sed -n 's/^ready: \(\/dev\/ublkb[0-9]*\).*/\1/p' /tmp/r.out)
+        dd if=/tmp/data of="$dev" bs=1M oflag=direct status=none \
+          && dd if="$dev" of=/tmp/back bs=1M count=8 iflag=direct status=none && cmp -s /tmp/data /tmp/back && echo "sample data same"
+        kill -TERM "$R"; wait "$R"; echo "sample rc=$?"
+        [ -b "$dev" ] || echo "sample device removed"
         section end
         """;
 
