@@ -19,7 +19,14 @@ public sealed class FaultyStore(IObjectStore inner) : IObjectStore
     /// <summary>Cancelled when the crash point is reached.</summary>
     public CancellationTokenSource Crashed { get; private set; } = new();
 
-    public int CallsWhileDown { get; private set; }
+    public int CallsWhileDown => KeysWhileDown.Count;
+
+    /// <summary>The key (or prefix) of every call made while <see cref="Down"/>, so a test can say which call it was.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> KeysWhileDown { get; } = new();
+
+    /// <summary>The calls made while down other than the lease's renewal, which runs on its own timer from the moment
+    /// the lease is held and is unrelated to the I/O a test checks.</summary>
+    public IEnumerable<string> KeysWhileDownBesidesTheLease => KeysWhileDown.Where(k => !k.EndsWith("/lease", StringComparison.Ordinal));
 
     /// <summary>When set, the next PUT to this key lands but its answer is lost (a transient error), as when S3 goes
     /// away mid-request.</summary>
@@ -84,7 +91,7 @@ public sealed class FaultyStore(IObjectStore inner) : IObjectStore
     {
         if (Down)
         {
-            CallsWhileDown++;
+            KeysWhileDown.Enqueue(key);
             return Task.FromException<T>(new ObjectStoreException(ObjectStoreErrorKind.Transient, "TEST", key, "injected outage") { ErrorCode = "NetworkError" });
         }
 
