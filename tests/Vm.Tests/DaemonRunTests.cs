@@ -76,7 +76,7 @@ public sealed class DaemonRunTests(DaemonRun run) : IClassFixture<DaemonRun>
     {
         var section = run["sigterm-mounted"];
         GuestAssert.Contains("rc=0", section);
-        GuestAssert.Contains("is still mounted at /tmp/mnt", section);
+        GuestAssert.Matches(@"is still in use: /dev/ublkb\d+ is mounted at /tmp/mnt", section);
         GuestAssert.Contains("device kept", section);
         GuestAssert.Matches(@"ready: serving volume vol1 on /dev/ublkb\d+ \(recovered", section);
         GuestAssert.Contains("before sigterm", section);
@@ -184,7 +184,7 @@ public sealed class DaemonRun : GuestScriptRun
         # A filesystem of its own: the status-flush section wrote raw data over the start of the device.
         mkfs.ext4 -q -F "$DEV" && mount "$DEV" /tmp/mnt && echo "before sigterm" >/tmp/mnt/kept && sync
         kill -TERM "$R"; wait "$R"; echo "rc=$?"
-        grep -h "still mounted" /tmp/m1.out /tmp/m1.err | head -1
+        grep -h "still in use" /tmp/m1.out /tmp/m1.err | head -1
         [ -b "$DEV" ] && echo "device kept"
         start_daemon m2 recover vol1 $RUN_OPTS
         cat /tmp/mnt/kept && echo "after recover" >/tmp/mnt/after && sync && echo "fs writable"

@@ -16,5 +16,6 @@ internal static class CliCommands
         yield return FlushCommand.Create();
         yield return ServeBackendCommand.Create();
         yield return StoreCheckCommand.Create();
+        yield return GuardCommand.Create();
     }
 }

@@ -10,14 +10,15 @@ internal static class DeleteCommand
 {
     private static readonly Argument<int> Id = new("id") { Description = "The device number N of /dev/ublkbN." };
 
-    private static readonly Option<bool> Force = new("--force") { Description = "Delete even while a filesystem is mounted on it (its I/O then fails)." };
+    private static readonly Option<bool> Force = new("--force") { Description = "Delete even while the device is in use (mounted, swap, device-mapper on top...): their I/O then fails." };
 
     public static Command Create()
     {
         var command = new Command("delete", """
             Delete a ublk device left behind by a daemon that crashed and will not be restarted. Data the daemon had
             journaled but not uploaded stays in its journal and is uploaded by the next 'run' of the volume on this host.
-            Refuses while a filesystem is mounted on the device, unless --force.
+            Refuses while the kernel says the device is in use (a mounted filesystem or partition, swap, device-mapper or
+            md on top, an exclusive open) and names the user, unless --force.
 
             Examples:
               sudo s3block delete 0
@@ -39,10 +40,12 @@ internal static class DeleteCommand
 
         BlockDevices.RequireUblkDriver();
         var device = UblkConstants.BlockDevicePath(id);
-        var mounted = BlockDevices.MountPoints(device);
-        if (mounted.Count > 0 && !parse.GetValue(Force))
+        var users = BlockDeviceUsers.Find(device);
+        if (users.Count > 0 && !parse.GetValue(Force))
         {
-            throw new UblkDeviceException($"{device} is mounted at {string.Join(", ", mounted)}: unmount it first (or use --force)");
+            throw new UblkDeviceException(
+                $"{device} is in use: {string.Join("; ", users)}. It is left attached for its daemon to recover " +
+                "(remove those users first, or use --force, which fails their I/O)");
         }
 
         if (!UblkDevice.DeleteExisting(id))

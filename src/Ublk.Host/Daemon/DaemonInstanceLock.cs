@@ -19,21 +19,27 @@ internal sealed class DaemonInstanceLock : IDisposable
 
     private DaemonInstanceLock(FileStream file) => _file = file;
 
+    /// <summary>How long <see cref="Acquire"/> retries a held lock: the deadline guard takes it for a moment to look
+    /// whether a daemon runs, and for a few seconds while it stops an abandoned device.</summary>
+    private static readonly TimeSpan BusyRetry = TimeSpan.FromSeconds(10);
+
     /// <exception cref="VolumeInUseException">Another daemon holds the lock.</exception>
     public static DaemonInstanceLock Acquire(string path, string volume)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        FileStream file;
-        try
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        FileStream? file;
+        while ((file = TryOpenExclusive(path, FileMode.OpenOrCreate)) is null)
         {
-            file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException)
-        {
-            var holder = ReadHolder(path);
-            throw new VolumeInUseException(
-                $"volume '{volume}' is already served by another s3block on this host{(holder is null ? "" : $" (pid {holder})")}, " +
-                $"which holds {Path.GetFullPath(path)}");
+            if (clock.Elapsed >= BusyRetry || HeldByDaemon(path))
+            {
+                var holder = ReadHolder(path);
+                throw new VolumeInUseException(
+                    $"volume '{volume}' is already served by another s3block on this host{(holder is null ? "" : $" (pid {holder})")}, " +
+                    $"which holds {Path.GetFullPath(path)}");
+            }
+
+            Thread.Sleep(50);
         }
 
         // Who holds it, for the message above (informational: the flock is what counts). A sibling file, because .NET
@@ -42,7 +48,45 @@ internal sealed class DaemonInstanceLock : IDisposable
         return new DaemonInstanceLock(file);
     }
 
+    /// <summary>
+    /// For the deadline guard: takes the lock if nobody holds it, without creating the file or claiming the pid file.
+    /// Null with <paramref name="held"/> true while a daemon (or another guard) holds it; null with it false when
+    /// there is no lock file (the volume's state folder is gone).
+    /// </summary>
+    public static DaemonInstanceLock? TryTakeExisting(string path, out bool held)
+    {
+        try
+        {
+            var file = TryOpenExclusive(path, FileMode.Open);
+            held = file is null;
+            return file is null ? null : new DaemonInstanceLock(file);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            held = false;
+            return null;
+        }
+    }
+
     public void Dispose() => _file.Dispose();
+
+    /// <summary>An exclusive flock (FileShare.None) on the file, or null if someone else holds a lock on it.</summary>
+    private static FileStream? TryOpenExclusive(string path, FileMode mode)
+    {
+        try
+        {
+            return new FileStream(path, mode, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e) when (e is not (FileNotFoundException or DirectoryNotFoundException))
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Whether the pid file names a running daemon: then waiting cannot help. (A guard never writes it, so
+    /// while a guard holds the lock the file names the dead daemon before it.)</summary>
+    private static bool HeldByDaemon(string lockPath) =>
+        ReadHolder(lockPath) is { } pid && int.TryParse(pid, out var number) && Device.UblkDevice.IsProcessRunning(number);
 
     private static string PidPath(string lockPath) => Path.ChangeExtension(lockPath, ".pid");
 

@@ -28,6 +28,14 @@ internal sealed class DaemonOptions
     /// namespace: it would unmount the user's filesystem there. Default: false.</summary>
     public bool DetachMountCopies { get; set; }
 
+    /// <summary>How long a device whose daemon is gone may wait for a new one before it is stopped, so that its queued
+    /// and new I/O fail (EIO) instead of hanging for ever (D state). The time counts from the last moment any daemon of
+    /// the volume ran on this host (held <see cref="InstanceLockPath"/>): a daemon that is starting again, however long
+    /// its journal replay takes, always wins. A small guard process that <c>run</c> starts beside the daemon
+    /// (<see cref="DeviceDeadlineGuard"/>) stops the device. <see cref="TimeSpan.Zero"/>: no guard, I/O waits for ever.
+    /// Default: 5 minutes.</summary>
+    public TimeSpan RecoveryDeadline { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Set by <c>recover</c>: only re-attach an existing device, never create one.</summary>
     internal bool RecoverOnly { get; set; }
 
@@ -54,6 +62,11 @@ internal sealed class DaemonOptions
         if (string.IsNullOrWhiteSpace(StateDirectory))
         {
             yield return $"{Section}:StateDirectory: required";
+        }
+
+        if (RecoveryDeadline < TimeSpan.Zero)
+        {
+            yield return $"{Section}:RecoveryDeadline: {RecoveryDeadline} is negative (00:00:00 disables it)";
         }
     }
 }

@@ -18,9 +18,10 @@ namespace S3Block.Ublk.Daemon;
 /// device a crashed predecessor left (user recovery) or create one, record it, and tell systemd READY.</para>
 /// <para><b>Stop (SIGTERM):</b> while the device still serves I/O, upload everything to S3 (systemd's stop timeout is
 /// extended while it progresses); then, unless a filesystem is still mounted on the device, stop it (the queues
-/// drain), seal the journal and release the lease, and delete the device. With a filesystem still mounted the device
-/// keeps being served until the process exits and is then left quiesced for the next daemon to recover, because
-/// stopping it would fail the filesystem's I/O.</para>
+/// drain), seal the journal and release the lease, and delete the device. While the kernel says the device is in use
+/// (<see cref="BlockDeviceUsers"/>: a mounted filesystem or partition, swap, device-mapper or md on top, an exclusive
+/// open) the device keeps being served until the process exits and is then left quiesced for the next daemon to
+/// recover, because stopping it would fail its users' I/O.</para>
 /// </remarks>
 internal sealed partial class VolumeDaemon(
     DaemonOptions daemon,
@@ -52,11 +53,18 @@ internal sealed partial class VolumeDaemon(
             throw new UblkDeviceException($"volume {daemon.Volume} has no device on this host to recover (use 'run' to create one)");
         }
 
+        // Held until the process exits (also when the device is left attached for recovery); the kernel drops it. A
+        // daemon coming back to a volume served here before takes it first thing: the device's deadline guard
+        // (DeviceDeadlineGuard) then waits for it, however long the store takes to answer.
+        if (Directory.Exists(Path.GetDirectoryName(daemon.InstanceLockPath)))
+        {
+            _instanceLock = DaemonInstanceLock.Acquire(daemon.InstanceLockPath, daemon.Volume);
+        }
+
         _store = storeFactory.Create();
         // Ask the store first: wrong credentials, a missing bucket or volume are reported before anything local exists.
         await VolumeCatalog.ReadDescriptorAsync(_store, daemon.Volume, cancellationToken);
-        // Held until the process exits (also when the device is left attached for recovery); the kernel drops it.
-        _instanceLock = DaemonInstanceLock.Acquire(daemon.InstanceLockPath, daemon.Volume);
+        _instanceLock ??= DaemonInstanceLock.Acquire(daemon.InstanceLockPath, daemon.Volume);
         var node = NodeIdentity.LoadOrCreate(daemon.StateDirectory);
         _cache = ChunkCache.Open(cacheOptions);
         _volume = await S3Volume.OpenAsync(new S3Volume.OpenContext
@@ -78,6 +86,7 @@ internal sealed partial class VolumeDaemon(
             ? UblkDevice.Recover(recorded!.Value, volume, logger, metrics)
             : UblkDevice.Create(deviceSettings.ToDeviceOptions(), volume, logger, metrics));
         DeviceRecord.Write(daemon.DeviceRecordPath, _device.Info.DeviceId);
+        DeviceDeadlineGuard.Start(daemon, _device.Info, logger);
         metrics.Attach(volume, _cache, _device);
         await DetachMountCopiesAsync();
 
@@ -109,21 +118,17 @@ internal sealed partial class VolumeDaemon(
         await systemd.ExtendTimeoutWhileAsync(drain, TimeSpan.FromSeconds(10),
             () => $"stopping: uploading {_volume.GetStatistics().DirtyBytes / (1 << 20)} MiB to S3", progress: null, cancellationToken);
 
-        // 2. Stop the device unless a filesystem still uses it: mounted here, or held exclusively, which is also what a
-        // mount in another namespace (the host's, seen from a sandboxed unit) does.
+        // 2. Stop the device unless the kernel says someone uses it: a mount of it or of a partition (here or in the
+        // host's namespace), swap, a holder (device-mapper, md), or an exclusive open (which a mount in a namespace
+        // this process cannot see also makes).
         await DetachMountCopiesAsync();
-        var mountedAt = BlockDevices.MountPoints(_device.Info.BlockDevicePath);
-        if (mountedAt.Count == 0 && BlockDevices.IsHeldExclusively(_device.Info.BlockDevicePath))
+        var users = BlockDeviceUsers.Find(_device.Info.BlockDevicePath);
+        if (users.Count > 0 && !daemon.ForceStop)
         {
-            mountedAt = ["(another mount namespace, or held exclusively by another device or program)"];
-        }
-
-        if (mountedAt.Count > 0 && !daemon.ForceStop)
-        {
-            // Keep serving until the process exits: closing the journal now would fail the filesystem's next writes.
+            // Keep serving until the process exits: closing the journal now would fail the users' next writes.
             // When the process is gone the kernel quiesces the device (user recovery) and queues I/O for the next daemon,
             // which replays the journal (synced or in the page cache) and keeps the lease as the same node.
-            DaemonLog.LeftAttached(logger, _device.Info.BlockDevicePath, string.Join(", ", mountedAt));
+            DaemonLog.LeftAttached(logger, _device.Info.BlockDevicePath, string.Join("; ", users));
             return;
         }
 
@@ -194,9 +199,9 @@ internal sealed partial class VolumeDaemon(
         public static partial void Serving(ILogger logger, string volume, string device, bool recovered);
 
         [LoggerMessage(4002, LogLevel.Warning,
-            "{Device} is still mounted at {MountPoints}: everything is in S3, but the device is left attached for the next daemon to recover (unmount first, or set Daemon:ForceStop)",
+            "{Device} is still in use: {Users}. Everything is in S3, but the device is left attached for the next daemon to recover (remove those users first, or set Daemon:ForceStop)",
             EventName = "LeftAttached")]
-        public static partial void LeftAttached(ILogger logger, string device, string mountPoints);
+        public static partial void LeftAttached(ILogger logger, string device, string users);
 
         [LoggerMessage(4004, LogLevel.Information,
             "Detached this daemon's own copies of the mounts of {Device} at {MountPoints} (its mount namespace is private; the host's mounts stay)",

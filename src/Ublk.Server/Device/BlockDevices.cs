@@ -17,9 +17,6 @@ public static class BlockDevices
         }
     }
 
-    /// <summary>Where a block device is mounted, from /proc/mounts.</summary>
-    public static List<string> MountPoints(string device) => [.. Mounts().Where(m => m.Device == device).Select(m => m.MountPoint)];
-
     /// <summary>
     /// Whether someone holds the block device exclusively: a filesystem mounted in any mount namespace (also ones this
     /// process cannot see), a device-mapper or md device on top, swap. An exclusive open fails with EBUSY then.

@@ -69,7 +69,7 @@ public static class MountNamespaceCopies
     }
 
     /// <summary>mountinfo escapes space, tab, newline and backslash as \ooo (octal).</summary>
-    private static string Unescape(string field)
+    internal static string Unescape(string field)
     {
         if (!field.Contains('\\', StringComparison.Ordinal))
         {

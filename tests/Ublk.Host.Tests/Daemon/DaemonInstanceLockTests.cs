@@ -41,4 +41,51 @@ public sealed class DaemonInstanceLockTests : IDisposable
 
         Assert.NotSame(first, other);
     }
+
+    [Fact]
+    public void The_guard_sees_a_held_lock_without_taking_it()
+    {
+        using var daemon = DaemonInstanceLock.Acquire(LockPath, "vol1");
+
+        using var taken = DaemonInstanceLock.TryTakeExisting(LockPath, out var held);
+
+        Assert.Null(taken);
+        Assert.True(held);
+    }
+
+    [Fact]
+    public void The_guard_takes_a_free_lock_but_never_creates_one()
+    {
+        using (var none = DaemonInstanceLock.TryTakeExisting(LockPath, out var heldWithoutFile))
+        {
+            Assert.Null(none);
+            Assert.False(heldWithoutFile);
+            Assert.False(Directory.Exists(Path.GetDirectoryName(LockPath)));
+        }
+
+        DaemonInstanceLock.Acquire(LockPath, "vol1").Dispose();
+        using var taken = DaemonInstanceLock.TryTakeExisting(LockPath, out var held);
+
+        Assert.NotNull(taken);
+        Assert.False(held);
+    }
+
+    [Fact]
+    public async Task A_daemon_starting_while_the_guard_holds_the_lock_waits_for_it_instead_of_failing()
+    {
+        // The pid file names the daemon before the guard, which is gone (never a running process).
+        DaemonInstanceLock.Acquire(LockPath, "vol1").Dispose();
+        File.WriteAllText(Path.ChangeExtension(LockPath, ".pid"), "2147483646\n");
+        var guard = DaemonInstanceLock.TryTakeExisting(LockPath, out _);
+        Assert.NotNull(guard);
+
+        var daemon = Task.Run(() => DaemonInstanceLock.Acquire(LockPath, "vol1"), TestContext.Current.CancellationToken);
+        await Task.Delay(300, TestContext.Current.CancellationToken);
+        Assert.False(daemon.IsCompleted);
+        guard.Dispose();
+
+        using var acquired = await daemon.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        Assert.Equal(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            File.ReadAllText(Path.ChangeExtension(LockPath, ".pid")).Trim());
+    }
 }

@@ -65,6 +65,8 @@ public sealed class UnitFileTests
         Assert.Equal("main", unit.Single("Service/NotifyAccess"));
         Assert.Equal("/usr/lib/s3block/s3block run %i --config /etc/s3block/%i.json", unit.Single("Service/ExecStart"));
         Assert.Equal("on-failure", unit.Single("Service/Restart"));
+        // The recovery-deadline guard the daemon starts must outlive a crashed daemon (DeviceDeadlineGuard).
+        Assert.Equal("process", unit.Single("Service/KillMode"));
         Assert.NotEmpty(unit.Single("Service/RestartSec"));
         Assert.NotEmpty(unit.Single("Service/WatchdogSec"));
         Assert.NotEmpty(unit.Single("Service/TimeoutStopSec"));
