@@ -119,17 +119,9 @@ internal static partial class DeviceDeadlineGuard
     /// re-attached by another daemon (that changes its pid) and was not stopped.</summary>
     private static bool StillAbandoned(UblkControl control, int deviceId, int daemonPid, out UblkDevState state)
     {
-        state = UblkDevState.Dead;
-        try
-        {
-            var info = control.GetDeviceInfo(deviceId);
-            state = (UblkDevState)info.State;
-            return info.UblksrvPid == daemonPid && state != UblkDevState.Dead;
-        }
-        catch (ErrnoException e) when (e.Errno == Errno.ENODEV)
-        {
-            return false;
-        }
+        var status = control.TryGetStatus(deviceId);
+        state = status?.State ?? UblkDevState.Dead;
+        return status is not null && status.ServerPid == daemonPid && state != UblkDevState.Dead;
     }
 
     private static partial class GuardLog

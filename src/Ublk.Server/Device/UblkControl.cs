@@ -149,6 +149,20 @@ public sealed unsafe class UblkControl : IDisposable
         return info;
     }
 
+    /// <summary>GET_DEV_INFO as a status (state, queues, server pid; no size); null when the device does not exist.</summary>
+    public UblkDeviceStatus? TryGetStatus(int devId)
+    {
+        try
+        {
+            var info = GetDeviceInfo(devId);
+            return new UblkDeviceStatus(devId, (UblkDevState)info.State, info.NrHwQueues, info.QueueDepth, info.UblksrvPid, SizeBytes: null);
+        }
+        catch (ErrnoException e) when (e.Errno == Errno.ENODEV)
+        {
+            return null;
+        }
+    }
+
     /// <summary>
     /// GET_QUEUE_AFFINITY: the CPUs whose submissions land on <paramref name="queueId"/> (a cpumask of 1024 bits),
     /// or null if the kernel refused.

@@ -1,4 +1,4 @@
-namespace S3Block.Ublk.Daemon;
+namespace S3Block.Ublk.Device;
 
 /// <summary>
 /// Who uses a block device, as the kernel says: mounts of the disk or of any of its partitions (in this process's mount
@@ -11,7 +11,7 @@ namespace S3Block.Ublk.Daemon;
 /// named checks cannot see (a mount in another namespace, a program's O_EXCL open). A plain, non-exclusive open by a
 /// program is not detected (kernels 7.0+ refuse such a stop themselves: UBLK_U_CMD_TRY_STOP_DEV).
 /// </remarks>
-internal static class BlockDeviceUsers
+public static class BlockDeviceUsers
 {
     private const string SysBlock = "/sys/class/block";
 
