@@ -18,8 +18,8 @@ namespace S3Block.Ublk.Device;
 /// only PF_RANDOMIZE, PF_FORKNOEXEC, PF_NOFREEZE and PF_NO_SETAFFINITY. So the flags survive the exec and are copied
 /// into every thread created afterwards, io_uring's io-wq workers included.</para>
 /// <para>The pid does not change (systemd's main pid, $WATCHDOG_PID, the ublk device's daemon pid all stay right).
-/// /proc/self/exe is the apphost (<c>s3block</c>) or the <c>dotnet</c> muxer (<c>dotnet s3block.dll</c>); argv from
-/// /proc/self/cmdline reproduces either. <see cref="MarkerVariable"/> in the new image's environment stops a second
+/// The program (<see cref="Environment.ProcessPath"/>, i.e. /proc/self/exe) is the apphost (<c>s3block</c>) or the
+/// <c>dotnet</c> muxer (<c>dotnet s3block.dll</c>); argv from /proc/self/cmdline reproduces either. <see cref="MarkerVariable"/> in the new image's environment stops a second
 /// exec should the flag not have survived. Without CAP_SYS_RESOURCE (or if the exec fails) the daemon runs on as
 /// before: the queue threads and request threads still try the per-thread call (<see cref="IoFlusher"/>), and the
 /// daemon logs the state (<see cref="State"/>) when its device is ready.</para>
@@ -127,7 +127,10 @@ internal static class ProcessIoFlusher
         return entries;
     }
 
-    /// <summary>fexecve(/proc/self/exe, argv, envp) with argv and the environment from /proc/self; returns errno if it fails.</summary>
+    /// <summary>
+    /// execve(the program's path, argv, envp) with argv and the environment from /proc/self; if that path is gone (the
+    /// file was replaced or deleted), fexecve(/proc/self/exe). Returns errno if both fail.
+    /// </summary>
     private static unsafe Errno Reexec()
     {
         List<byte[]> argv;
@@ -151,6 +154,33 @@ internal static class ProcessIoFlusher
             return Errno.EINVAL;
         }
 
+        var pinned = new List<GCHandle>();
+        try
+        {
+            byte** argvPointers = PinAll(argv, pinned);
+            byte** envpPointers = PinAll(envp, pinned);
+            RemoveDiagnosticsSocket();
+            // The path (the apphost, or the dotnet muxer) names the new image as before (comm, ps, systemctl status).
+            if (Environment.ProcessPath is { Length: > 0 } path)
+            {
+                fixed (byte* pathBytes = Encoding.UTF8.GetBytes(path + "\0"))
+                {
+                    // Returns only on failure.
+                    _ = Libc.Execve(pathBytes, argvPointers, envpPointers);
+                }
+            }
+
+            return ExecSelfByFd(argvPointers, envpPointers);
+        }
+        finally
+        {
+            pinned.ForEach(handle => handle.Free());
+        }
+    }
+
+    /// <summary>fexecve of /proc/self/exe, which works even when the program's path no longer does.</summary>
+    private static unsafe Errno ExecSelfByFd(byte** argv, byte** envp)
+    {
         int fd;
         fixed (byte* path = "/proc/self/exe"u8)
         {
@@ -162,21 +192,11 @@ internal static class ProcessIoFlusher
             return (Errno)Marshal.GetLastPInvokeError();
         }
 
-        var pinned = new List<GCHandle>();
-        try
-        {
-            byte** argvPointers = PinAll(argv, pinned);
-            byte** envpPointers = PinAll(envp, pinned);
-            RemoveDiagnosticsSocket();
-            // Returns only on failure.
-            _ = LibC.fexecve(fd, argvPointers, envpPointers);
-            return (Errno)Marshal.GetLastPInvokeError();
-        }
-        finally
-        {
-            _ = LibC.close(fd);
-            pinned.ForEach(handle => handle.Free());
-        }
+        // Returns only on failure.
+        _ = LibC.fexecve(fd, argv, envp);
+        var error = (Errno)Marshal.GetLastPInvokeError();
+        _ = LibC.close(fd);
+        return error;
     }
 
     /// <summary>
