@@ -1,5 +1,10 @@
 using System.CommandLine;
 using S3Block.Ublk.Cli;
+using S3Block.Ublk.Device;
+
+// A daemon verb re-executes itself here with IO_FLUSHER set, so that every thread of the runtime inherits it
+// (Device/ProcessIoFlusher.cs). Nothing may run before this: output, threads, files.
+ProcessIoFlusher.EnsureBeforeRuntimeThreads(servesDevice: CliCommands.ServesDevice(args));
 
 // The `s3block` executable: one verb per file under Cli/.
 var root = new RootCommand("""

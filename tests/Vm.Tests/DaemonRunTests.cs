@@ -1,9 +1,12 @@
+using System.Text.RegularExpressions;
+
 namespace S3Block.Tests.Vm;
 
 /// <summary>
 /// <c>s3block run</c> end to end in the 6.12 guest with the embedded local store: a filesystem survives a clean stop
 /// and start, a kill -9 under a mounted filesystem (the restarted daemon re-attaches the device), and the loss of all
-/// local state (the volume read back from the store alone is a consistent filesystem). One boot serves every test.
+/// local state (the volume read back from the store alone is a consistent filesystem), and IO_FLUSHER on every thread
+/// with the tag buffers locked. One boot serves every test.
 /// </summary>
 public sealed class DaemonRunTests(DaemonRun run) : IClassFixture<DaemonRun>
 {
@@ -30,6 +33,37 @@ public sealed class DaemonRunTests(DaemonRun run) : IClassFixture<DaemonRun>
         GuestAssert.Contains("files=30", run["run1"]);
         GuestAssert.Contains("tree same", run["run2"]);
     }
+
+    [Fact]
+    public void Every_thread_of_the_daemon_has_IO_FLUSHER_and_its_tag_buffers_are_locked()
+    {
+        // Read by the guest script from /proc/PID/task/*/stat of the running daemon, after I/O through a filesystem.
+        var section = run["io-flusher"];
+        Match counts = Regex.Match(section, @"threads=(\d+) io_flusher=(\d+)");
+        Assert.True(counts.Success, section);
+        int threads = int.Parse(counts.Groups[1].Value);
+        Assert.True(threads >= 10, $"only {threads} threads: not the daemon?\n{section}");
+        Assert.Equal(threads, int.Parse(counts.Groups[2].Value));
+        GuestAssert.DoesNotContain("without:", section);
+        // The runtime's own threads (created before Main in the first image), the queue threads and the journal's
+        // fdatasync thread, which every FLUSH waits on.
+        foreach (string name in new[] { ".NET Finalizer", "ublk-q0", "ublk-q1", "journal-sync" })
+        {
+            GuestAssert.Contains("with: " + name, section);
+        }
+
+        // Device defaults: 2 queues x depth 128 x 1 MiB of tag buffers, all locked (MLOCK_ONFAULT counts the range).
+        Match locked = Regex.Match(section, @"vmlck_kb=(\d+)");
+        Assert.True(locked.Success && long.Parse(locked.Groups[1].Value) >= 2 * 128 * 1024, section);
+        GuestAssert.Matches(@"IO_FLUSHER on (\d+) of \1 threads \(SetBeforeRuntime\); tag buffers locked in memory: 268435456 of 268435456 bytes", section);
+        // The exec removed the first image's diagnostics socket, so the new runtime could create its own.
+        GuestAssert.Contains("diagnostic sockets=1", section);
+    }
+
+    [Fact]
+    public void A_recovering_daemon_also_starts_with_IO_FLUSHER_on_every_thread() =>
+        GuestAssert.Matches(@"IO_FLUSHER on (\d+) of \1 threads \(SetBeforeRuntime\); tag buffers locked in memory: 268435456 of 268435456 bytes",
+            run["io-flusher-recovered"]);
 
     [Fact]
     public void Kill_9_under_a_mounted_filesystem_is_recovered_without_losing_fsynced_files()
@@ -141,6 +175,11 @@ public sealed class DaemonRun : GuestScriptRun
         start_daemon r2 run vol1 $RUN_OPTS
         mount "$DEV" /tmp/mnt && sums /tmp/mnt | grep -v crash >/tmp/got.md5 && { cmp -s /tmp/tree.md5 /tmp/got.md5 && echo "tree same" || echo "tree differ"; }
 
+        section io-flusher
+        io_flusher_report "$R"
+        grep -h -o 'IO_FLUSHER on .*' /tmp/r2.out /tmp/r2.err | head -1
+        echo "diagnostic sockets=$(ls /tmp/dotnet-diagnostic-"$R"-*-socket 2>/dev/null | wc -l)"
+
         section crash
         for i in $(seq 1 10); do dd if=/dev/urandom of="/tmp/mnt/crash$i" bs=64k count=4 conv=fsync status=none; done
         (cd /tmp/mnt && md5sum crash*) >/tmp/crash.md5
@@ -152,6 +191,9 @@ public sealed class DaemonRun : GuestScriptRun
         umount /tmp/mnt
         fsck.ext4 -n -f "$DEV" >/tmp/fsck1.txt 2>&1; echo "fsck rc=$?"
         kill -TERM "$R"; wait "$R"; echo "stop rc=$?"
+
+        section io-flusher-recovered
+        grep -h -o 'IO_FLUSHER on .*' /tmp/r3.out /tmp/r3.err | head -1
 
         section lost-local
         start_daemon r4 run vol1 $RUN_OPTS >/dev/null

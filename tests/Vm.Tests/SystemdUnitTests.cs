@@ -44,6 +44,20 @@ public sealed class SystemdUnitTests(SystemdUnitRun run) : IClassFixture<Systemd
     }
 
     [Fact]
+    public void Under_the_hardened_unit_every_thread_has_IO_FLUSHER_and_the_tag_buffers_are_locked()
+    {
+        var section = run["io-flusher"];
+        Match counts = Regex.Match(section, @"threads=(\d+) io_flusher=(\d+)");
+        Assert.True(counts.Success, section);
+        Assert.True(int.Parse(counts.Groups[1].Value, CultureInfo.InvariantCulture) >= 10, section);
+        Assert.Equal(counts.Groups[1].Value, counts.Groups[2].Value);
+        GuestAssert.DoesNotContain("without:", section);
+        Match locked = Regex.Match(section, @"vmlck_kb=(\d+)");
+        Assert.True(locked.Success && long.Parse(locked.Groups[1].Value, CultureInfo.InvariantCulture) > 0, section);
+        GuestAssert.Matches(@"IO_FLUSHER on (\d+) of \1 threads \(SetBeforeRuntime\); tag buffers locked in memory: (\d+) of \2 bytes", section);
+    }
+
+    [Fact]
     public void Kill_9_is_restarted_by_systemd_and_reattaches_under_the_mounted_filesystem_without_losing_fsynced_files()
     {
         var section = run["kill9"];

@@ -41,3 +41,27 @@ make_tree() { # DIR
     done
   done
 }
+
+# IO_FLUSHER on every thread of process PID: field 9 (flags) of each /proc/PID/task/TID/stat must hold
+# PF_MEMALLOC_NOIO (0x80000) and PF_LOCAL_THROTTLE (0x100000), which PR_SET_IO_FLUSHER sets. Prints
+# "threads=N io_flusher=M", "with: NAME" for each thread name that has it (sorted, unique), "without: TID NAME" for
+# each thread that lacks it, and "vmlck_kb=K" (VmLck, memory locked with mlock).
+io_flusher_report() { # PID
+  local n=0 m=0 t stat rest flags name
+  for t in /proc/"$1"/task/*; do
+    stat=$(cat "$t/stat" 2>/dev/null) || continue
+    [ -n "$stat" ] || continue
+    rest=${stat##*") "}   # the name (field 2) may hold spaces and parentheses: count after its last ") "
+    flags=$(echo "$rest" | awk '{print $7}')
+    name=$(cat "$t/comm" 2>/dev/null)
+    n=$((n + 1))
+    if [ $((flags & 0x180000)) -eq $((0x180000)) ]; then
+      m=$((m + 1)); echo "with: $name" >>/tmp/io-flusher-names.$$
+    else
+      echo "without: ${t##*/} $name"
+    fi
+  done
+  sort -u /tmp/io-flusher-names.$$ 2>/dev/null; rm -f /tmp/io-flusher-names.$$
+  echo "threads=$n io_flusher=$m"
+  echo "vmlck_kb=$(awk '/^VmLck:/ {print $2}' /proc/"$1"/status)"
+}

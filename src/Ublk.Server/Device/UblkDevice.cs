@@ -59,6 +59,30 @@ public sealed class UblkDevice : IDisposable
     /// <summary>Whether every queue thread got PR_SET_IO_FLUSHER.</summary>
     public bool IoFlusherOnAllQueues => _queues.TrueForAll(q => q.IoFlusherSet);
 
+    /// <summary>Bytes of tag buffers locked in memory, over all queues.</summary>
+    public long LockedBufferBytes => _queues.Sum(q => q.LockedBytes);
+
+    /// <summary>
+    /// Says, once the device serves, how many of the process's threads have IO_FLUSHER (read from /proc/self/task, so
+    /// runtime threads count too) and how much of the tag buffers is locked; a warning if anything is missing.
+    /// </summary>
+    private void LogDataPathProtection()
+    {
+        (int threads, int flagged) = TaskFlags.CountOwnThreads();
+        long locked = LockedBufferBytes;
+        long buffers = _queues.Sum(q => q.BufferBytes);
+        string state = ProcessIoFlusher.State.ToString();
+        if (flagged == threads && ProcessIoFlusher.CoversEveryThread)
+        {
+            UblkLog.DataPathProtected(_logger, Info.DeviceId, flagged, threads, state, locked, buffers);
+        }
+        else
+        {
+            string error = ProcessIoFlusher.Error == Errno.None ? "" : $", {ProcessIoFlusher.Error}";
+            UblkLog.DataPathExposed(_logger, Info.DeviceId, flagged, threads, state, error, locked, buffers);
+        }
+    }
+
     /// <summary>Ids of the ublk devices that exist now (any owner).</summary>
     public static IReadOnlyList<int> ListDeviceIds() => UblkControl.ListDeviceIds();
 
@@ -163,6 +187,7 @@ public sealed class UblkDevice : IDisposable
             // Every queue has fetched every tag and is (about to be) waiting in io_uring_enter: partition-scan reads will be served.
             control.StartDevice(deviceId, Environment.ProcessId);
             UblkLog.DeviceReady(logger, deviceId, info.BlockDevicePath, info.SizeBytes, info.Queues, info.QueueDepth, info.MaxIoBytes, info.Features.ToString());
+            device.LogDataPathProtection();
             return device;
         }
         catch
@@ -237,6 +262,7 @@ public sealed class UblkDevice : IDisposable
             device.StartQueues();
             control.EndUserRecovery(deviceId, Environment.ProcessId);
             UblkLog.DeviceRecovered(logger, deviceId, info.BlockDevicePath, Environment.ProcessId);
+            device.LogDataPathProtection();
             return device;
         }
         catch

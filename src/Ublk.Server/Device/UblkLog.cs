@@ -49,4 +49,13 @@ internal static partial class UblkLog
 
     [LoggerMessage(15, LogLevel.Information, "ublk device {DeviceId}: the kernel reduced the queue count from {Requested} to {Granted} (one per CPU at most)", EventName = "QueuesClamped")]
     public static partial void QueuesClamped(ILogger logger, int deviceId, int requested, int granted);
+
+    [LoggerMessage(16, LogLevel.Warning, "ublk device {DeviceId}: queue {QueueId} locked only {LockedBytes} of its {BufferBytes} bytes of tag buffers in memory ({Errno}; RLIMIT_MEMLOCK {Limit}): under memory pressure a request may wait for its buffer to be swapped in. Raise LimitMEMLOCK= (the unit sets infinity) or grant CAP_IPC_LOCK", EventName = "TagBuffersNotLocked")]
+    public static partial void TagBuffersNotLocked(ILogger logger, int deviceId, int queueId, long lockedBytes, long bufferBytes, string errno, string limit);
+
+    [LoggerMessage(17, LogLevel.Information, "ublk device {DeviceId}: IO_FLUSHER on {FlusherThreads} of {Threads} threads ({ProcessState}); tag buffers locked in memory: {LockedBytes} of {BufferBytes} bytes", EventName = "DataPathProtected")]
+    public static partial void DataPathProtected(ILogger logger, int deviceId, int flusherThreads, int threads, string processState, long lockedBytes, long bufferBytes);
+
+    [LoggerMessage(18, LogLevel.Warning, "ublk device {DeviceId}: IO_FLUSHER on only {FlusherThreads} of {Threads} threads ({ProcessState}{Error}); tag buffers locked in memory: {LockedBytes} of {BufferBytes} bytes. A thread without it may, under memory pressure, wait in reclaim for writeback to this very device (deadlock risk): run as root or with CAP_SYS_RESOURCE", EventName = "DataPathExposed")]
+    public static partial void DataPathExposed(ILogger logger, int deviceId, int flusherThreads, int threads, string processState, string error, long lockedBytes, long bufferBytes);
 }

@@ -117,6 +117,12 @@ internal sealed unsafe class UblkQueue : IDisposable
     /// <summary>Whether PR_SET_IO_FLUSHER succeeded on the queue thread.</summary>
     public bool IoFlusherSet { get; private set; }
 
+    /// <summary>Bytes of this queue's tag buffers locked in memory (all of them, unless RLIMIT_MEMLOCK refused).</summary>
+    public long LockedBytes { get; private set; }
+
+    /// <summary>Bytes of this queue's tag buffers (depth x max I/O size).</summary>
+    public long BufferBytes => (long)_config.Depth * _config.MaxIoBytes;
+
     /// <summary>
     /// Whether the thread was pinned to the CPUs that submit to this queue (GET_QUEUE_AFFINITY); never for a queue
     /// that runs requests inline.
@@ -205,10 +211,23 @@ internal sealed unsafe class UblkQueue : IDisposable
         _tagStates = new TagState[depth];
         _taken = new TagCompletion[depth];
         _startTimestamps = new long[depth];
+        Errno lockError = Errno.None;
         for (int tag = 0; tag < depth; tag++)
         {
             _buffers[tag] = new AlignedNativeBuffer(_config.MaxIoBytes);
             _requests[tag] = new UblkRequest(_config.DeviceId, tag, _buffers[tag].Memory, _config.Backend, _completions, _config.Stats, _config.Logger);
+            // The data path's memory stays resident: a request never waits for its buffer to come back from swap.
+            if (lockError == Errno.None)
+            {
+                lockError = _buffers[tag].TryLock();
+                LockedBytes += lockError == Errno.None ? _config.MaxIoBytes : 0;
+            }
+        }
+
+        if (lockError != Errno.None)
+        {
+            UblkLog.TagBuffersNotLocked(_config.Logger, _config.DeviceId, _config.QueueId, LockedBytes, BufferBytes, lockError.ToString(),
+                MemlockLimit.Describe());
         }
 
         _fetchOp = UblkOpcodes.Io(UblkIoCmd.FetchReq, _config.IoctlEncoding);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using Tmds.Linux;
 
 namespace S3Block.Ublk.Interop;
 
@@ -28,6 +29,31 @@ internal sealed unsafe class AlignedNativeBuffer : MemoryManager<byte>
 
     public byte* Pointer => _pointer;
 
+    /// <summary>Whether <see cref="TryLock"/> succeeded (the range counts in the process's VmLck).</summary>
+    public bool Locked { get; private set; }
+
+    /// <summary>
+    /// mlock2(MLOCK_ONFAULT): every page of the buffer stays in RAM once touched (never swapped out, so serving a
+    /// request never waits for swap-in, which may need I/O), without committing untouched pages now. The whole length
+    /// counts against RLIMIT_MEMLOCK unless the process has CAP_IPC_LOCK. Returns errno (ENOMEM or EPERM: over the
+    /// limit), or <see cref="Errno.None"/>.
+    /// </summary>
+    public Errno TryLock()
+    {
+        ObjectDisposedException.ThrowIf(_pointer == null, this);
+        if (!Locked)
+        {
+            if (LibC.mlock2(_pointer, (size_t)(ulong)Length, LibC.MLOCK_ONFAULT) != 0)
+            {
+                return (Errno)Marshal.GetLastPInvokeError();
+            }
+
+            Locked = true;
+        }
+
+        return Errno.None;
+    }
+
     public override Span<byte> GetSpan()
     {
         ObjectDisposedException.ThrowIf(_pointer == null, this);
@@ -50,6 +76,13 @@ internal sealed unsafe class AlignedNativeBuffer : MemoryManager<byte>
     {
         if (_pointer != null)
         {
+            if (Locked)
+            {
+                // The allocator may keep the pages for other memory: they must not stay locked.
+                _ = LibC.munlock(_pointer, (size_t)(ulong)Length);
+                Locked = false;
+            }
+
             NativeMemory.AlignedFree(_pointer);
             _pointer = null;
         }

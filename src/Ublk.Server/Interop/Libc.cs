@@ -4,7 +4,7 @@ namespace S3Block.Ublk.Interop;
 
 /// <summary>
 /// The libc entry points the ublk server needs that Tmds.LibC 0.5.0 lacks (prctl with PR_SET_IO_FLUSHER, gettid,
-/// tgkill); everything else (open, close, write, mmap, munmap, eventfd, kill, sched_setaffinity, io_uring_setup/enter/
+/// tgkill, execve); everything else (open, close, write, mmap, munmap, eventfd, kill, sched_setaffinity, io_uring_setup/enter/
 /// register) comes from <c>Tmds.Linux.LibC</c>. "libc" resolves to libc.so.6 on Linux. Values are x86-64/arm64 Linux.
 /// </summary>
 internal static partial class Libc
@@ -25,6 +25,13 @@ internal static partial class Libc
     /// <summary>prctl(2). glibc declares it variadic; integer-only arguments are passed identically on x86-64 and arm64.</summary>
     [LibraryImport(LibraryName, EntryPoint = "prctl", SetLastError = true)]
     public static partial int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    /// <summary>
+    /// execve(2): replaces the process image; returns only on failure. (Tmds.LibC has only fexecve, after which kernels
+    /// before 6.14 name the process after the fd number instead of the program.)
+    /// </summary>
+    [LibraryImport(LibraryName, EntryPoint = "execve", SetLastError = true)]
+    public static unsafe partial int Execve(byte* path, byte** argv, byte** envp);
 
     /// <summary>The kernel thread id (glibc 2.30+). Not <see cref="Environment.CurrentManagedThreadId"/>.</summary>
     [LibraryImport(LibraryName, EntryPoint = "gettid")]

@@ -130,6 +130,12 @@ make_tree "$MNT/tree" && sync && echo "tree written"
 write_synced base 4
 check_synced
 
+section io-flusher
+# Under the hardened unit (only CAP_SYS_ADMIN and CAP_SYS_RESOURCE, LimitMEMLOCK=infinity, no CAP_IPC_LOCK): every
+# thread of the daemon has IO_FLUSHER and its tag buffers are locked.
+io_flusher_report "$(main_pid)" | grep -v '^with:'
+journalctl -u "$U" -o cat | grep -m1 -o 'IO_FLUSHER on .*'
+
 section kill9
 NR0=$(systemctl show -p NRestarts --value "$U")
 for round in 1 2; do
