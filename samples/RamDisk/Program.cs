@@ -4,6 +4,9 @@ using S3Block.Ublk.Device;
 using Samples.RamDisk;
 
 // Serves a RAM disk as /dev/ublkbN until SIGTERM or Ctrl+C, then removes the device. Needs root and ublk_drv.
+// First of all: IO_FLUSHER for every thread the runtime will start (re-executes this program once; see the class).
+ProcessIoFlusher.EnsureBeforeRuntimeThreads(servesDevice: true);
+
 long sizeBytes = args.Length > 0 ? long.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 64L << 20;
 
 BlockDevices.RequireUblkDriver();
