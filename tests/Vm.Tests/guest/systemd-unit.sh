@@ -234,4 +234,13 @@ systemctl start s3block-vm-witness.service; echo "witness rc=$?"
 section kernel-log
 dmesg | grep -iE 'I/O error|blk_update_request|Buffer I/O|EXT4-fs error|hung_task|blocked for more than' | head -20
 echo "kernel errors: $(dmesg | grep -ciE 'I/O error|blk_update_request|Buffer I/O|EXT4-fs error|blocked for more than')"
+section reboot-setup
+# The harness boots this machine again from the same state disk (tests/Vm.Tests/guest/systemd-reboot.sh). Files written
+# without fsync right before `systemctl poweroff`: they reach the device only if the filesystem is unmounted before the
+# daemon stops. Every file's checksum is recorded for the next boot (on the state disk, like everything in /root).
+for i in 1 2 3; do dd if=/dev/urandom of="$MNT/unsynced-$i" bs=64k count=8 status=none || echo "write unsynced-$i failed"; done
+sums "$MNT" >/root/reboot.md5
+now >/root/poweroff-since   # the next boot reads this boot's poweroff from the journal from here on
+echo "files recorded for the reboot: $(wc -l </root/reboot.md5)"
+echo "unit enabled: $(systemctl is-enabled "$U")"
 section end
