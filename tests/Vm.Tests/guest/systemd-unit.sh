@@ -37,13 +37,19 @@ wait_new_pid() { # OLD_PID LIMIT
   d_state
   return 1
 }
-# Processes in uninterruptible sleep, with their kernel stacks.
+# Processes stuck in uninterruptible sleep, with their kernel stacks: in D state now and still 3 s later. A process
+# waiting for a disk (the guest's root is a virtio disk with run.sh --state-disk) or a daemon tearing down its device as
+# it exits is in D for a moment; the deadlock of issue 13 is for good.
 d_state() {
-  local p
-  for p in $(ps -eo pid=,stat= | awk '$2 ~ /^D/ { print $1 }'); do
-    echo "D state: $p $(cat /proc/$p/comm)"; cat /proc/$p/stack 2>/dev/null
+  local p first n=0
+  first=$(ps -eo pid=,stat= | awk '$2 ~ /^D/ { print $1 }')
+  [ -n "$first" ] && sleep 3
+  for p in $first; do
+    ps -o stat= -p "$p" | grep -q '^D' || continue
+    echo "D state: $p $(cat /proc/$p/comm 2>/dev/null)"; cat /proc/$p/stack 2>/dev/null
+    n=$((n + 1))
   done
-  echo "D-state processes: $(ps -eo stat= | grep -c '^D')"
+  echo "D-state processes: $n"
 }
 # Writes N files of 256 KiB with fsync into the mounted filesystem and records their checksums.
 write_synced() { # TAG N
