@@ -250,8 +250,10 @@ qemu_args() {
     QEMU_ARGS+=(-drive "file=$(qemu_path "${disk}"),if=virtio,format=raw,cache=none,aio=threads")
   done
   if [[ -n "${STATE_DISK}" ]]; then
-    # A serial number, not a position: the guest finds it whatever --disk images come first.
-    QEMU_ARGS+=(-drive "file=$(qemu_path "${STATE_DISK}"),if=none,id=state,format=raw,cache=none,aio=threads")
+    # A serial number, not a position: the guest finds it whatever --disk images come first. cache=unsafe: the guest's
+    # flushes (every fdatasync of the daemon's journal) stop at the host's page cache, which is all the next boot
+    # reads; nothing here cuts the host's power, and a host fsync per guest flush would only slow the first boot.
+    QEMU_ARGS+=(-drive "file=$(qemu_path "${STATE_DISK}"),if=none,id=state,format=raw,cache=unsafe")
     QEMU_ARGS+=(-device "virtio-blk-pci,drive=state,serial=${STATE_DISK_SERIAL}")
   fi
   if [[ -n "$(repo_share)" ]]; then
