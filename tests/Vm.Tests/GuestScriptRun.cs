@@ -10,11 +10,14 @@ public abstract class GuestScriptRun : IAsyncLifetime
 
     public GuestVmResult Run { get; private set; } = null!;
 
+    /// <summary>The second boot's run (<see cref="RebootScript"/>), or none.</summary>
+    public GuestVmResult? RebootRun { get; private set; }
+
     /// <summary>The trimmed text printed under "### name".</summary>
     public string this[string name] =>
         _sections.TryGetValue(name, out var text)
             ? text
-            : throw new KeyNotFoundException($"no section '{name}' in the guest output:\n{Run.Describe()}");
+            : throw new KeyNotFoundException($"no section '{name}' in the guest output:\n{Describe()}");
 
     /// <summary>The guest script.</summary>
     protected abstract string Script { get; }
@@ -40,6 +43,16 @@ public abstract class GuestScriptRun : IAsyncLifetime
     /// <summary>Boot systemd as PID 1 and run the script as a unit (<see cref="GuestVmOptions.Systemd"/>).</summary>
     protected virtual bool Systemd => false;
 
+    /// <summary>
+    /// With <see cref="Systemd"/>: a script for a second boot of the same machine, a reboot. Both boots share a state
+    /// disk that holds the guest's root (<see cref="GuestVmOptions.StateDisk"/>), so the second one finds what the first
+    /// installed and wrote, as it left it at its `systemctl poweroff`. Its sections join the first boot's.
+    /// </summary>
+    protected virtual string? RebootScript => null;
+
+    /// <summary>How long the second boot may take.</summary>
+    protected virtual TimeSpan RebootTimeout => TimeSpan.FromMinutes(5);
+
     public async ValueTask InitializeAsync()
     {
         var binary = UblkServeBackendRun.S3BlockBinary;
@@ -49,6 +62,7 @@ public abstract class GuestScriptRun : IAsyncLifetime
         }
 
         string? disk = DiskBytes > 0 ? CreateDisk() : null;
+        string? stateDisk = RebootScript is null ? null : StateDiskPath();
         var environment = new Dictionary<string, string>(ExtraEnvironment)
         {
             ["S3BLOCK_BIN"] = binary,
@@ -60,10 +74,15 @@ public abstract class GuestScriptRun : IAsyncLifetime
             ShareDirectory = ShareDirectory,
             Environment = environment,
             Disks = [.. disk is null ? [] : new[] { disk }, .. PrepareDisks()],
+            StateDisk = stateDisk,
         };
         try
         {
             Run = await GuestVm.RunAsync(Script, Timeout, options, TestContext.Current.CancellationToken);
+            if (RebootScript is { } rebootScript)
+            {
+                RebootRun = await GuestVm.RunAsync(rebootScript, RebootTimeout, options, TestContext.Current.CancellationToken);
+            }
         }
         finally
         {
@@ -71,18 +90,47 @@ public abstract class GuestScriptRun : IAsyncLifetime
             {
                 File.Delete(disk);
             }
+
+            if (stateDisk is not null)
+            {
+                File.Delete(stateDisk);
+            }
         }
 
-        TestContext.Current.TestOutputHelper?.WriteLine(Run.Describe());
+        TestContext.Current.TestOutputHelper?.WriteLine(Describe());
         SaveLog();
         CheckOutput(Run.Output);
         _sections = GuestSections.Parse(Run.Output);
+        if (RebootRun is not null)
+        {
+            foreach (var (name, text) in GuestSections.Parse(RebootRun.Output))
+            {
+                if (!_sections.TryAdd(name, text))
+                {
+                    throw new InvalidOperationException($"section '{name}' is in both boots' output");
+                }
+            }
+        }
     }
+
+    /// <summary>Both boots' runs, for a failure report.</summary>
+    private string Describe() =>
+        RebootRun is null ? Run.Describe() : $"{Run.Describe()}\n=== second boot (reboot) ===\n{RebootRun.Describe()}";
 
     public ValueTask DisposeAsync()
     {
         GC.SuppressFinalize(this);
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Where the state disk of <see cref="RebootScript"/> goes: run.sh creates it (no file yet), it is deleted after.</summary>
+    private string StateDiskPath()
+    {
+        var folder = Path.Combine(GuestVm.RepoRoot, "artifacts", "vm-disks");
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, $"{GetType().Name}-{Environment.ProcessId}-state.img");
+        File.Delete(path);
+        return path;
     }
 
     private string CreateDisk()
@@ -103,7 +151,7 @@ public abstract class GuestScriptRun : IAsyncLifetime
     {
         var folder = Path.Combine(GuestVm.RepoRoot, "artifacts", "vm-logs");
         Directory.CreateDirectory(folder);
-        File.WriteAllText(Path.Combine(folder, GetType().Name + ".log"), Run.Describe());
+        File.WriteAllText(Path.Combine(folder, GetType().Name + ".log"), Describe());
     }
 
     /// <summary>A chance to turn a known failure into a clear message.</summary>

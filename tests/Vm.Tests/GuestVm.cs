@@ -37,6 +37,12 @@ public sealed record GuestVmOptions
     /// <summary>Boot systemd as PID 1 on a writable overlay of the host's / and run the command as a unit (run.sh --systemd).</summary>
     public bool Systemd { get; init; }
 
+    /// <summary>
+    /// With <see cref="Systemd"/>: an ext4 image that holds the guest's writable root layer, so that a second run with the
+    /// same image boots the machine the first one powered off, a reboot (run.sh --state-disk; a missing file is created).
+    /// </summary>
+    public string? StateDisk { get; init; }
+
     /// <summary>Also capture the boot console and timings in <see cref="GuestVmResult.HarnessLog"/> (run.sh --verbose).</summary>
     public bool Verbose { get; init; }
 
@@ -157,6 +163,11 @@ public static class GuestVm
             if (options.Systemd)
             {
                 args.Add("--systemd");
+            }
+
+            if (options.StateDisk is { } stateDisk)
+            {
+                args.AddRange(["--state-disk", Path.GetFullPath(stateDisk)]);
             }
 
             if (options.Verbose)

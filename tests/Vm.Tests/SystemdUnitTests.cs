@@ -7,7 +7,9 @@ namespace S3Block.Tests.Vm;
 /// deploy/systemd/s3block@.service run by systemd 252 as PID 1 in the 6.12 guest, installed as deploy/README.md says
 /// (embedded local store, the udev rule, an fstab line): readiness, status and journal; a filesystem mounted through
 /// /dev/s3block/&lt;volume&gt; and ordered after the unit; kill -9, a hung daemon, the mount-namespace deadlock sequence
-/// of issue 13 and a stop with a backlog. One boot (tests/Vm.Tests/guest/systemd-unit.sh) serves every test.
+/// of issue 13, a stop with a backlog, and a reboot: the first boot (tests/Vm.Tests/guest/systemd-unit.sh) ends with
+/// `systemctl poweroff`, and a second boot of the same machine (its root on a state disk; guest/systemd-reboot.sh) must
+/// start the unit and mount the filesystem by itself, clean and with every file.
 /// </summary>
 public sealed class SystemdUnitTests(SystemdUnitRun run) : IClassFixture<SystemdUnitRun>
 {
@@ -144,10 +146,58 @@ public sealed class SystemdUnitTests(SystemdUnitRun run) : IClassFixture<Systemd
     public void The_kernel_log_has_no_io_errors_and_no_hung_tasks()
     {
         GuestAssert.Contains("kernel errors: 0", run["kernel-log"]);
+        GuestAssert.Contains("kernel errors: 0", run["reboot-kernel-log"]);
+    }
+
+    [Fact]
+    public void After_poweroff_the_next_boot_starts_the_enabled_unit_and_mounts_the_fstab_line_by_itself()
+    {
+        GuestAssert.Contains("unit enabled: enabled", run["reboot-setup"]);
+        var section = run["reboot-boot"];
+        GuestAssert.Contains("second boot: the first boot's root is here", section);
+        GuestAssert.Contains("system: running", section);
+        GuestAssert.Contains("unit: enabled active restarts=0", section);
+        GuestAssert.Matches(@"serving volume vol1 on /dev/ublkb\d+", section);
+        GuestAssert.Contains("mount unit: active", section);
+        GuestAssert.Matches(@"(?m)^/dev/ublkb\d+\s+/srv/vol1\s+ext4$", section);
+        GuestAssert.Matches(@"(?m)^/dev/s3block/vol1 -> /dev/ublkb\d+$", section);
+    }
+
+    [Fact]
+    public void After_poweroff_the_next_boot_finds_the_filesystem_clean_with_every_file_including_those_never_fsynced()
+    {
+        var recorded = int.Parse(
+            Regex.Match(run["reboot-setup"], @"files recorded for the reboot: (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.True(recorded > 30, $"too few files recorded: {recorded}");   // the tree (30), the fsynced files, backlog, 3 unsynced
+        var fsck = run["reboot-fsck"];
+        GuestAssert.Matches(@"vol1data: clean, \d+/\d+ files", fsck);
+        GuestAssert.Contains("mounted filesystem", fsck);
+        GuestAssert.Contains("journal recoveries: 0", fsck);
+        var data = run["reboot-data"];
+        GuestAssert.Contains($"all files same ({recorded})", data);
+        GuestAssert.Contains("fsynced files same (14)", data);
+        GuestAssert.Contains("fsck rc=0", run["reboot-fsck-after"]);
+    }
+
+    [Fact]
+    public void The_persistent_journal_of_the_poweroff_shows_the_filesystem_unmounted_before_the_daemon_stopped()
+    {
+        // Only the lines since the first boot's last section: the poweroff, in order.
+        var log = run["reboot-last-poweroff"];
+        string[] order =
+        [
+            "Unmounting srv-vol1.mount", "Unmounted srv-vol1.mount", "Stopping s3block@vol1.service",
+            "Stopped volume vol1: everything is in S3", "Stopped s3block@vol1.service",
+        ];
+        var positions = order.Select(line => log.IndexOf(line, StringComparison.Ordinal)).ToArray();
+        Assert.True(positions.All(p => p >= 0), $"missing one of {string.Join(" | ", order)}:\n{log}");
+        Assert.True(
+            positions.Zip(positions.Skip(1)).All(pair => pair.First < pair.Second),
+            $"not in the order {string.Join(" < ", order)} (the mount must be gone before the daemon stops):\n{log}");
     }
 }
 
-/// <summary>The one systemd boot behind <see cref="SystemdUnitTests"/>.</summary>
+/// <summary>The two systemd boots behind <see cref="SystemdUnitTests"/>: the tests, then a reboot.</summary>
 public sealed class SystemdUnitRun : GuestScriptRun
 {
     protected override TimeSpan Timeout => TimeSpan.FromMinutes(15);
@@ -170,4 +220,6 @@ public sealed class SystemdUnitRun : GuestScriptRun
     private string PoweroffLogPath => Path.Combine(_share.Value, "poweroff.log");
 
     protected override string Script => """bash "$S3BLOCK_REPO/tests/Vm.Tests/guest/systemd-unit.sh" """;
+
+    protected override string RebootScript => """bash "$S3BLOCK_REPO/tests/Vm.Tests/guest/systemd-reboot.sh" """;
 }

@@ -15,7 +15,9 @@
 # the way a user installs things), gives the guest's systemd a minimal /etc/systemd/system (none of the host's
 # enabled units) with one unit that runs the command, and switch_roots to /lib/systemd/systemd. That unit runs
 # `init systemd-command`: the command with its output on the console, then the exit marker and a clean
-# `systemctl poweroff` (units stop in order, filesystems are unmounted).
+# `systemctl poweroff` (units stop in order, filesystems are unmounted). With run.sh --state-disk the upper layer is an
+# ext4 image instead (found by its virtio serial), so the next boot with that image is the same machine rebooted: the
+# guest's set-up is done on its first boot only, later boots just write the new command's unit.
 #
 # Markers on the console that run.sh looks for (keep in sync with run.sh):
 #   S3BLOCK-VM-START           the guest command is about to start
@@ -85,12 +87,46 @@ phase1_mount_root() {
   mount -t 9p -o "ro,$P9_OPTS,cache=loose" hostroot /newroot || fail "mount the host root over 9p"
 }
 
+phase1_read_guest_conf() {
+  # The systemd mode needs guest.conf (VM_STATE_*) before the root exists: read it from the per-run share, which
+  # phase1_mount_shares mounts for good later.
+  mkdir -p /vmrun
+  mount -t 9p -o "ro,$P9_OPTS,cache=mmap" vmrun /vmrun || fail "mount the per-run folder"
+  # shellcheck disable=SC1091  # written by run.sh for each run
+  . /vmrun/guest.conf || fail "no guest.conf in the per-run folder"
+  umount /vmrun
+}
+
+phase1_mount_state_disk() {
+  # run.sh --state-disk: an ext4 image that holds the overlay's upper layer, so that what the guest writes to its root
+  # (installed units, /etc, /var/lib) survives into the next boot with the same image, as on a machine's own disk. Its
+  # modules (virtio_blk, ext4 and their dependencies, in order; decompressed by setup.sh) come from the host root.
+  for m in $VM_STATE_MODULES; do
+    insmod "/lower$m" || fail "insmod $m (state disk)"
+  done
+  dev=""
+  for _ in $(seq 50); do
+    for f in /sys/block/vd*/serial; do
+      [ -r "$f" ] && [ "$(tr -d '\0\n' <"$f")" = "$VM_STATE_SERIAL" ] && dev="/dev/$(basename "$(dirname "$f")")"
+    done
+    [ -n "$dev" ] && [ -b "$dev" ] && break
+    sleep 0.1
+  done
+  [ -n "$dev" ] || fail "no virtio disk with serial $VM_STATE_SERIAL (the state disk)"
+  mount -t ext4 "$dev" /rw || fail "mount the state disk $dev"
+  [ -e /rw/s3block-vm-booted ] && STATE_REBOOT=1
+}
+
 phase1_mount_root_overlay() {
   # overlay.ko is shipped uncompressed; its only users here are this mount and tests.
   insmod /lib/modules/overlay.ko || fail "insmod overlay"
   mkdir -p /lower /rw /newroot
   mount -t 9p -o "ro,$P9_OPTS,cache=loose" hostroot /lower || fail "mount the host root over 9p"
-  mount -t tmpfs -o mode=755 tmpfs /rw || fail "tmpfs for the overlay"
+  if [ -n "${VM_STATE_SERIAL:-}" ]; then
+    phase1_mount_state_disk
+  else
+    mount -t tmpfs -o mode=755 tmpfs /rw || fail "tmpfs for the overlay"
+  fi
   mkdir -p /rw/upper /rw/work
   mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /newroot \
     || fail "overlayfs over the host root"
@@ -106,9 +142,15 @@ phase1_systemd_places() {
 }
 
 phase1_systemd_config() {
+  E=/newroot/etc
+  if [ "${STATE_REBOOT:-0}" = 1 ]; then
+    # A second boot from the same state disk: /etc is as the last boot left it (the tests' installed and enabled
+    # units, fstab, machine-id). Only the command's unit is new.
+    phase1_systemd_command_unit
+    return
+  fi
   # A clean system: the host's /etc/systemd/system (its enabled services: databases, Ceph, timers ...), SysV scripts,
   # gettys and first-boot prompts would slow the boot or write to the console. Vendor units in /lib stay.
-  E=/newroot/etc
   rm -rf "$E/systemd/system" "$E/modules-load.d" "$E/rc2.d" "$E/rc3.d" "$E/rc4.d" "$E/rc5.d"
   mkdir -p "$E/systemd/system/multi-user.target.wants" "$E/systemd/system-generators" "$E/modules-load.d"
   for g in systemd-sysv-generator systemd-getty-generator systemd-gpt-auto-generator systemd-rc-local-generator \
@@ -124,6 +166,8 @@ phase1_systemd_config() {
     ln -s /dev/null "$E/systemd/system/$u"
   done
   ln -s /lib/systemd/system/multi-user.target "$E/systemd/system/default.target"
+  # Enabled on a stock Debian (systemd's postinst): fstab's _netdev mounts hang off it at boot.
+  ln -s /lib/systemd/system/remote-fs.target "$E/systemd/system/multi-user.target.wants/remote-fs.target"
   # The console carries the command's output: no status lines there (systemd.show_status=0 is not always honoured).
   mkdir -p "$E/systemd/system.conf.d"
   printf '[Manager]\nShowStatus=no\n' >"$E/systemd/system.conf.d/s3block-vm.conf"
@@ -137,6 +181,12 @@ phase1_systemd_config() {
   mkdir -p /newroot/usr/lib/modules
   rm -rf "/newroot/usr/lib/modules/$kver"
   ln -s "$VM_KERNEL_ROOT/lib/modules/$kver" "/newroot/usr/lib/modules/$kver"
+  phase1_systemd_command_unit
+  # Only now is the state disk's root set up: a boot that fails before here starts from scratch next time.
+  [ -z "${VM_STATE_SERIAL:-}" ] || touch /rw/s3block-vm-booted
+}
+
+phase1_systemd_command_unit() {
   cat >"$E/systemd/system/s3block-vm-command.service" <<EOF
 # Written by tests/vm/guest-init.sh: runs the command of tests/vm/run.sh --systemd, output on the console.
 [Unit]
@@ -153,7 +203,7 @@ TTYReset=no
 TTYVHangup=no
 TimeoutStartSec=infinity
 EOF
-  ln -s ../s3block-vm-command.service "$E/systemd/system/multi-user.target.wants/s3block-vm-command.service"
+  ln -sf ../s3block-vm-command.service "$E/systemd/system/multi-user.target.wants/s3block-vm-command.service"
 }
 
 phase1_switch_root_systemd() {
@@ -300,6 +350,7 @@ else
   mark "initramfs /init started"
   phase1_load_9p
   if systemd_mode; then
+    phase1_read_guest_conf
     phase1_mount_root_overlay
     mark "host root mounted (overlay); starting systemd"
     phase1_systemd_places

@@ -21,6 +21,9 @@
 #                    poweroff); the command runs as a unit (s3block-vm-command.service) after basic.target,
 #                    then the VM powers off cleanly through systemd. No modules are preloaded (--modules is
 #                    ignored): load them as a user would (modules-load.d, modprobe)
+#   --state-disk IMG with --systemd: the overlay's upper layer lives on this ext4 image instead of a tmpfs, so
+#                    the guest's root (units, /etc, /var/lib) survives into the next boot with the same IMG, a
+#                    reboot. A missing IMG is created (sparse, 8 GiB) and formatted. Not one of the /dev/vdX of --disk
 #   --verbose        show the boot console and timings on stderr
 #   --keep           keep the per-run folder (.cache/vm/runs/run.*) for inspection
 # Exit status: the command's, or 124 = timeout, 125 = the VM failed (setup missing, boot failure,
@@ -47,6 +50,9 @@ EXTRA_KERNEL_ARGS=""
 CHECK_ONLY=0
 EXTRA_ENV=()
 DISKS=()
+STATE_DISK=""
+STATE_DISK_SERIAL="s3block-state"
+STATE_MODULES=""
 SYSTEMD=0
 MODULES="${VM_GUEST_MODULES[*]}"
 COMMAND=()
@@ -56,7 +62,7 @@ QEMU_PID=""
 FILTER_PID=""
 
 usage() {
-  sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 parse_args() {
@@ -71,6 +77,7 @@ parse_args() {
       --dmesg) DMESG_OUT="${2:?--dmesg needs a file}"; shift ;;
       --kernel-args) EXTRA_KERNEL_ARGS="${2?--kernel-args needs arguments}"; shift ;;
       --disk) DISKS+=("${2:?--disk needs an image file}"); shift ;;
+      --state-disk) STATE_DISK="${2:?--state-disk needs an image file}"; shift ;;
       --systemd) SYSTEMD=1 ;;
       --verbose) VERBOSE=1 ;;
       --keep) KEEP=1 ;;
@@ -94,6 +101,10 @@ parse_args() {
   for disk in "${DISKS[@]}"; do
     [[ -f "${disk}" ]] || vm_die "--disk: ${disk} is not a file"
   done
+  if [[ -n "${STATE_DISK}" ]]; then
+    ((SYSTEMD)) || vm_die "--state-disk needs --systemd"
+    [[ -d "$(dirname -- "${STATE_DISK}")" ]] || vm_die "--state-disk: no folder for ${STATE_DISK}"
+  fi
   if [[ -n "${SHARE_DIR}" ]]; then
     [[ -d "${SHARE_DIR}" ]] || vm_die "--share: ${SHARE_DIR} is not a folder"
     SHARE_DIR="$(cd -- "${SHARE_DIR}" && pwd -P)"
@@ -143,6 +154,33 @@ guest_path_env() {
   [[ -z "${dotnet_root}" ]] || printf 'export DOTNET_ROOT=%s\n' "$(sq "${dotnet_root}")"
 }
 
+prepare_state_disk() {
+  [[ -n "${STATE_DISK}" ]] || return 0
+  if [[ ! -s "${STATE_DISK}" ]]; then
+    truncate -s 8G -- "${STATE_DISK}"
+    mkfs.ext4 -q -F -L s3block-state -- "${STATE_DISK}" || vm_die "mkfs.ext4 ${STATE_DISK}"
+  fi
+  STATE_MODULES="$(state_disk_modules)"
+  [[ "${STATE_MODULES}" == *ext4.ko* ]] || vm_die "the state disk's modules (virtio_blk, ext4) are missing: run tests/vm/setup.sh"
+}
+
+state_disk_modules() {
+  # The modules the initramfs loads to mount the state disk, in dependency order, as host paths (the guest reads them
+  # from the host root; setup.sh decompressed them: busybox insmod reads plain .ko only).
+  [[ -n "${STATE_DISK}" ]] || return 0
+  local line list=()
+  while read -r line; do
+    line="${line#insmod }"
+    list+=("$(readlink -f -- "${line%% *}")")
+  done < <(modprobe -d "${VM_KERNEL_ROOT}" -S "${VM_KERNEL_VERSION}" --show-depends -a virtio_blk crc32c_generic ext4 \
+    | grep '^insmod ' | awk '!seen[$0]++')
+  local m
+  for m in "${list[@]}"; do
+    [[ "${m}" == *.ko ]] || return 0
+  done
+  printf '%s' "${list[*]}"
+}
+
 write_guest_files() {
   # guest.conf: read by the guest's init (busybox sh). cmd.sh: the command, run by the host's bash
   # inside the guest. Writing the command into a file (not the kernel command line) keeps any quoting
@@ -152,6 +190,10 @@ write_guest_files() {
     printf 'VM_SHARE_HOST=%s\n' "$(sq "${SHARE_DIR}")"
     printf 'VM_REPO_HOST=%s\n' "$(sq "$(repo_share)")"
     printf 'VM_MODULES=%s\n' "$(sq "${MODULES}")"
+    if [[ -n "${STATE_DISK}" ]]; then
+      printf 'VM_STATE_SERIAL=%s\n' "$(sq "${STATE_DISK_SERIAL}")"
+      printf 'VM_STATE_MODULES=%s\n' "$(sq "${STATE_MODULES}")"
+    fi
   } >"${RUN_DIR}/guest.conf"
 
   local kv
@@ -207,6 +249,13 @@ qemu_args() {
   for disk in "${DISKS[@]}"; do
     QEMU_ARGS+=(-drive "file=$(qemu_path "${disk}"),if=virtio,format=raw,cache=none,aio=threads")
   done
+  if [[ -n "${STATE_DISK}" ]]; then
+    # A serial number, not a position: the guest finds it whatever --disk images come first. cache=unsafe: the guest's
+    # flushes (every fdatasync of the daemon's journal) stop at the host's page cache, which is all the next boot
+    # reads; nothing here cuts the host's power, and a host fsync per guest flush would only slow the first boot.
+    QEMU_ARGS+=(-drive "file=$(qemu_path "${STATE_DISK}"),if=none,id=state,format=raw,cache=unsafe")
+    QEMU_ARGS+=(-device "virtio-blk-pci,drive=state,serial=${STATE_DISK_SERIAL}")
+  fi
   if [[ -n "$(repo_share)" ]]; then
     QEMU_ARGS+=(-virtfs "local,path=$(qemu_path "${VM_REPO_ROOT}"),mount_tag=repo,security_model=none,readonly=on,multidevs=remap")
   fi
@@ -350,6 +399,7 @@ main() {
   trap 'exit 130' INT
   trap 'exit 143' TERM HUP
   make_run_dir
+  prepare_state_disk
   write_guest_files
   qemu_args
   run_qemu

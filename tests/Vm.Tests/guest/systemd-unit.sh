@@ -37,13 +37,19 @@ wait_new_pid() { # OLD_PID LIMIT
   d_state
   return 1
 }
-# Processes in uninterruptible sleep, with their kernel stacks.
+# Processes stuck in uninterruptible sleep, with their kernel stacks: in D state now and still 3 s later. A process
+# waiting for a disk (the guest's root is a virtio disk with run.sh --state-disk) or a daemon tearing down its device as
+# it exits is in D for a moment; the deadlock of issue 13 is for good.
 d_state() {
-  local p
-  for p in $(ps -eo pid=,stat= | awk '$2 ~ /^D/ { print $1 }'); do
-    echo "D state: $p $(cat /proc/$p/comm)"; cat /proc/$p/stack 2>/dev/null
+  local p first n=0
+  first=$(ps -eo pid=,stat= | awk '$2 ~ /^D/ { print $1 }')
+  [ -n "$first" ] && sleep 3
+  for p in $first; do
+    ps -o stat= -p "$p" | grep -q '^D' || continue
+    echo "D state: $p $(cat /proc/$p/comm 2>/dev/null)"; cat /proc/$p/stack 2>/dev/null
+    n=$((n + 1))
   done
-  echo "D-state processes: $(ps -eo stat= | grep -c '^D')"
+  echo "D-state processes: $n"
 }
 # Writes N files of 256 KiB with fsync into the mounted filesystem and records their checksums.
 write_synced() { # TAG N
@@ -240,4 +246,13 @@ systemctl start s3block-vm-witness.service; echo "witness rc=$?"
 section kernel-log
 dmesg | grep -iE 'I/O error|blk_update_request|Buffer I/O|EXT4-fs error|hung_task|blocked for more than' | head -20
 echo "kernel errors: $(dmesg | grep -ciE 'I/O error|blk_update_request|Buffer I/O|EXT4-fs error|blocked for more than')"
+section reboot-setup
+# The harness boots this machine again from the same state disk (tests/Vm.Tests/guest/systemd-reboot.sh). Files written
+# without fsync right before `systemctl poweroff`: they reach the device only if the filesystem is unmounted before the
+# daemon stops. Every file's checksum is recorded for the next boot (on the state disk, like everything in /root).
+for i in 1 2 3; do dd if=/dev/urandom of="$MNT/unsynced-$i" bs=64k count=8 status=none || echo "write unsynced-$i failed"; done
+sums "$MNT" >/root/reboot.md5
+now >/root/poweroff-since   # the next boot reads this boot's poweroff from the journal from here on
+echo "files recorded for the reboot: $(wc -l </root/reboot.md5)"
+echo "unit enabled: $(systemctl is-enabled "$U")"
 section end
