@@ -288,12 +288,12 @@ public sealed unsafe class UblkControl : IDisposable
             SqePrep.UblkControl(sqe, _controlFd, cmdOp, header, userData);
             // The buffer lives on the caller's stack; we block here until the kernel is done with it.
             _ring.SubmitAndWait(1);
-            if (!_ring.TryGetCompletion(out IoUringCqe cqe) || cqe.UserData != userData)
+            if (!_ring.TryGetCompletion(out io_uring_cqe cqe) || cqe.user_data != userData)
             {
-                throw new InvalidOperationException($"ublk control ring: unexpected completion (user_data {cqe.UserData}, expected {userData})");
+                throw new InvalidOperationException($"ublk control ring: unexpected completion (user_data {cqe.user_data}, expected {userData})");
             }
 
-            return cqe.Res;
+            return cqe.res;
         }
     }
 }

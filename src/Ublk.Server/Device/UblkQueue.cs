@@ -59,7 +59,7 @@ internal sealed unsafe class UblkQueue : IDisposable
     private readonly bool _inline;
     private readonly Thread _thread;
     private readonly ManualResetEventSlim _ready = new();
-    private readonly List<IoUringCqe> _startupCompletions = [];
+    private readonly List<io_uring_cqe> _startupCompletions = [];
     private ExceptionDispatchInfo? _startupError;
 
     // Owned by the queue thread from here on.
@@ -244,13 +244,13 @@ internal sealed unsafe class UblkQueue : IDisposable
 
         // FETCH errors (wrong encoding, wrong task, bad buffer) complete during the submit. Fail now rather than let
         // START_DEV wait forever for a tag that will never be ready; keep anything else for the loop.
-        while (_ring.TryGetCompletion(out IoUringCqe cqe))
+        while (_ring.TryGetCompletion(out io_uring_cqe cqe))
         {
-            if (cqe.UserData != WakeupUserData && cqe.Res < 0)
+            if (cqe.user_data != WakeupUserData && cqe.res < 0)
             {
                 throw new UblkDeviceException(
-                    $"ublk device {_config.DeviceId} queue {_config.QueueId}: FETCH_REQ for tag {cqe.UserData} failed",
-                    new ErrnoException((Errno)(-cqe.Res), "UBLK_IO_FETCH_REQ"));
+                    $"ublk device {_config.DeviceId} queue {_config.QueueId}: FETCH_REQ for tag {cqe.user_data} failed",
+                    new ErrnoException((Errno)(-cqe.res), "UBLK_IO_FETCH_REQ"));
             }
 
             _startupCompletions.Add(cqe);
@@ -263,7 +263,7 @@ internal sealed unsafe class UblkQueue : IDisposable
     private void Serve()
     {
         IoUringRing ring = _ring!;
-        foreach (IoUringCqe cqe in _startupCompletions)
+        foreach (io_uring_cqe cqe in _startupCompletions)
         {
             Handle(cqe);
         }
@@ -272,23 +272,23 @@ internal sealed unsafe class UblkQueue : IDisposable
         while ((_liveTags > 0 && !_exitRequested) || _inBackend > 0)
         {
             ring.SubmitAndWait(1);
-            while (ring.TryGetCompletion(out IoUringCqe cqe))
+            while (ring.TryGetCompletion(out io_uring_cqe cqe))
             {
                 Handle(cqe);
             }
         }
     }
 
-    private void Handle(in IoUringCqe cqe)
+    private void Handle(in io_uring_cqe cqe)
     {
-        if (cqe.UserData == WakeupUserData)
+        if (cqe.user_data == WakeupUserData)
         {
-            OnWakeup(cqe.Res);
+            OnWakeup(cqe.res);
             return;
         }
 
-        int tag = (int)cqe.UserData;
-        switch (cqe.Res)
+        int tag = (int)cqe.user_data;
+        switch (cqe.res)
         {
             case UblkConstants.IoResOk:
                 Dispatch(tag);
@@ -298,7 +298,7 @@ internal sealed unsafe class UblkQueue : IDisposable
                 break;
             default:
                 // NEED_GET_DATA (not requested), -EINVAL, -EBUSY: a bug on our side; this tag cannot be used again.
-                UblkLog.CommandFailed(_config.Logger, _config.DeviceId, _config.QueueId, tag, cqe.Res);
+                UblkLog.CommandFailed(_config.Logger, _config.DeviceId, _config.QueueId, tag, cqe.res);
                 Retire(tag);
                 break;
         }

@@ -37,7 +37,7 @@ internal sealed unsafe class IoUringRing : IDisposable
     private readonly uint* _cqHead;
     private readonly uint* _cqTail;
     private readonly uint* _cqOverflow;
-    private readonly IoUringCqe* _cqes;
+    private readonly io_uring_cqe* _cqes;
     private readonly uint _cqMask;
 
     /// <summary>SQEs handed out by <see cref="GetSqe"/>; published to the kernel's tail on submit.</summary>
@@ -70,7 +70,7 @@ internal sealed unsafe class IoUringRing : IDisposable
         _cqTail = (uint*)(cq + p.CqOff.Tail);
         _cqOverflow = (uint*)(cq + p.CqOff.Overflow);
         _cqMask = *(uint*)(cq + p.CqOff.RingMask);
-        _cqes = (IoUringCqe*)(cq + p.CqOff.Cqes);
+        _cqes = (io_uring_cqe*)(cq + p.CqOff.Cqes);
 
         _sqes = sqeArray.Pointer;
         _sqeSize = (p.Flags & IoUringSetupFlags.Sqe128) != 0 ? 128 : 64;
@@ -237,7 +237,7 @@ internal sealed unsafe class IoUringRing : IDisposable
     }
 
     /// <summary>Copies out the next CQE and frees its slot; false when the CQ is empty.</summary>
-    public bool TryGetCompletion(out IoUringCqe cqe)
+    public bool TryGetCompletion(out io_uring_cqe cqe)
     {
         uint head = *_cqHead;
         // Acquire: CQE contents are valid once we observe the tail that covers them.

@@ -1,3 +1,4 @@
+using Tmds.Linux;
 using S3Block.Ublk.Device;
 using S3Block.Ublk.Interop;
 using S3Block.Ublk.IoUring;
@@ -45,10 +46,10 @@ public sealed unsafe class CompletionChannelTests
                 while (received < tags * rounds)
                 {
                     ring.SubmitAndWait(1);
-                    while (ring.TryGetCompletion(out IoUringCqe cqe))
+                    while (ring.TryGetCompletion(out io_uring_cqe cqe))
                     {
-                        Assert.Equal(WakeupUserData, cqe.UserData);
-                        Assert.Equal(8, cqe.Res);
+                        Assert.Equal(WakeupUserData, cqe.user_data);
+                        Assert.Equal(8, cqe.res);
                         wakeups++;
                         int count = channel.TakeAll(taken);
                         for (int i = 0; i < count; i++)

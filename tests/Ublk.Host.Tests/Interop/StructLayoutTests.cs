@@ -1,3 +1,4 @@
+using Tmds.Linux;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -59,7 +60,7 @@ public sealed class StructLayoutTests
             ("Addr3", 48), ("Pad2", 56), ("Cmd", 48),
         ]),
         ["io_uring_sqe (SQE128)"] = (typeof(IoUringSqe128), 128, [("Header", 0), ("Cmd", 48)]),
-        ["io_uring_cqe"] = (typeof(IoUringCqe), 16, [("UserData", 0), ("Res", 8), ("Flags", 12)]),
+        ["io_uring_cqe"] = (typeof(io_uring_cqe), 16, [("user_data", 0), ("res", 8), ("flags", 12)]),
         ["ublksrv_ctrl_cmd"] = (typeof(UblksrvCtrlCmd), 32,
         [
             ("DevId", 0), ("QueueId", 4), ("Len", 6), ("Addr", 8), ("Data0", 16), ("DevPathLen", 24), ("Pad", 26), ("Reserved", 28),

@@ -25,9 +25,9 @@ public sealed unsafe class IoUringRingTests
 
         SqePrep.Nop(ring.GetSqe(), 42);
         Assert.Equal(1, ring.SubmitAndWait(1));
-        Assert.True(ring.TryGetCompletion(out IoUringCqe cqe));
-        Assert.Equal(42ul, cqe.UserData);
-        Assert.Equal(0, cqe.Res);
+        Assert.True(ring.TryGetCompletion(out io_uring_cqe cqe));
+        Assert.Equal(42ul, cqe.user_data);
+        Assert.Equal(0, cqe.res);
         Assert.False(ring.TryGetCompletion(out _));
     }
 
@@ -45,10 +45,10 @@ public sealed unsafe class IoUringRingTests
         Assert.Equal((int)ring.SqEntries, ring.SubmitAndWait(ring.SqEntries));
 
         var seen = new HashSet<ulong>();
-        while (ring.TryGetCompletion(out IoUringCqe cqe))
+        while (ring.TryGetCompletion(out io_uring_cqe cqe))
         {
-            Assert.Equal(0, cqe.Res);
-            Assert.True(seen.Add(cqe.UserData));
+            Assert.Equal(0, cqe.res);
+            Assert.True(seen.Add(cqe.user_data));
         }
 
         Assert.Equal((int)ring.SqEntries, seen.Count);
@@ -70,9 +70,9 @@ public sealed unsafe class IoUringRingTests
             }
 
             ring.SubmitAndWait((uint)batch);
-            while (ring.TryGetCompletion(out IoUringCqe cqe))
+            while (ring.TryGetCompletion(out io_uring_cqe cqe))
             {
-                Assert.Equal(expected++, cqe.UserData); // NOPs complete in order
+                Assert.Equal(expected++, cqe.user_data); // NOPs complete in order
             }
         }
 
@@ -91,9 +91,9 @@ public sealed unsafe class IoUringRingTests
         SqePrep.Nop(first, 1);
         SqePrep.Nop(second, 2);
         Assert.Equal(2, ring.SubmitAndWait(2));
-        Assert.True(ring.TryGetCompletion(out IoUringCqe a));
-        Assert.True(ring.TryGetCompletion(out IoUringCqe b));
-        Assert.Equal([1ul, 2ul], new[] { a.UserData, b.UserData });
+        Assert.True(ring.TryGetCompletion(out io_uring_cqe a));
+        Assert.True(ring.TryGetCompletion(out io_uring_cqe b));
+        Assert.Equal([1ul, 2ul], new[] { a.user_data, b.user_data });
     }
 
     [Fact]
@@ -106,8 +106,8 @@ public sealed unsafe class IoUringRingTests
             got = ring.Flags;
             SqePrep.Nop(ring.GetSqe(), 5);
             ring.SubmitAndWait(1);
-            Assert.True(ring.TryGetCompletion(out IoUringCqe cqe));
-            Assert.Equal(5ul, cqe.UserData);
+            Assert.True(ring.TryGetCompletion(out io_uring_cqe cqe));
+            Assert.Equal(5ul, cqe.user_data);
         });
         Assert.Contains(got, QueueRingFlags);
     }
@@ -153,9 +153,9 @@ public sealed unsafe class IoUringRingTests
                 ring.SubmitAndWait(1);
                 writer.Join();
 
-                Assert.True(ring.TryGetCompletion(out IoUringCqe cqe));
-                Assert.Equal(77ul, cqe.UserData);
-                Assert.Equal(8, cqe.Res);
+                Assert.True(ring.TryGetCompletion(out io_uring_cqe cqe));
+                Assert.Equal(77ul, cqe.user_data);
+                Assert.Equal(8, cqe.res);
                 Assert.Equal(3ul, *buffer);
             });
         }
@@ -178,7 +178,7 @@ public sealed unsafe class IoUringRingTests
         {
             int tid = 0;
             long interrupted = -1;
-            IoUringCqe cqe = default;
+            io_uring_cqe cqe = default;
             using var armed = new ManualResetEventSlim();
             var waiter = new Thread(() =>
             {
@@ -202,8 +202,8 @@ public sealed unsafe class IoUringRingTests
             Assert.True(waiter.IsAlive, "signals must not end the wait");
             WriteEventFd(eventFd, 1);
             Assert.True(waiter.Join(TimeSpan.FromSeconds(10)));
-            Assert.Equal(1ul, cqe.UserData);
-            Assert.Equal(8, cqe.Res);
+            Assert.Equal(1ul, cqe.user_data);
+            Assert.Equal(8, cqe.res);
             TestContext.Current.TestOutputHelper?.WriteLine($"EINTR retries observed: {interrupted}");
             Assert.True(interrupted > 0, "no signal interrupted the wait, so the EINTR retry was not exercised");
         }
@@ -232,9 +232,9 @@ public sealed unsafe class IoUringRingTests
         var seen = new HashSet<ulong>();
         for (int attempt = 0; attempt < 100 && seen.Count < 12; attempt++)
         {
-            while (ring.TryGetCompletion(out IoUringCqe cqe))
+            while (ring.TryGetCompletion(out io_uring_cqe cqe))
             {
-                seen.Add(cqe.UserData);
+                seen.Add(cqe.user_data);
             }
 
             ring.Submit(); // flushes the overflow backlog (GETEVENTS) or submits what EBUSY left behind
