@@ -106,6 +106,21 @@ internal static partial class DeviceDeadlineGuard
                                   "journal; the next 'run' of the volume uploads it.");
                     log.Flush();
                     UblkDevice.DeleteExisting(deviceId);
+                    // The record would send the next daemon of this volume to device id N, which the kernel may by
+                    // then have given to another volume: without it, that daemon creates a device of its own.
+                    var record = Path.Combine(Path.GetDirectoryName(lockPath)!, DeviceRecord.FileName);
+                    try
+                    {
+                        if (DeviceRecord.Read(record) == deviceId)
+                        {
+                            File.Delete(record);
+                        }
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        log.WriteLine($"s3block guard: could not remove {record}: {e.Message}");
+                    }
+
                     log.WriteLine($"s3block guard: stopped and deleted {device} (device {deviceId}) of volume {volume}");
                     return 0;
                 }

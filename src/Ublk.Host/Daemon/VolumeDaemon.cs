@@ -46,19 +46,20 @@ internal sealed partial class VolumeDaemon(
         // First, before reading anything else of the state folder (whose disk may be the one that failed): a failed
         // fdatasync earlier in this boot refuses the start with what to do.
         JournalSyncFailure.CheckAtOpen(daemon.JournalDirectory, journalOptions.AcceptSyncFailure);
+        // Held until the process exits (also when the device is left attached for recovery); the kernel drops it. A
+        // daemon coming back to a volume served here before takes it first thing, before it reads the device record (which
+        // the guard removes when it stops the device): the device's deadline guard
+        // (DeviceDeadlineGuard) then waits for it, however long the store takes to answer.
+        if (Directory.Exists(Path.GetDirectoryName(daemon.InstanceLockPath)))
+        {
+            _instanceLock = DaemonInstanceLock.Acquire(daemon.InstanceLockPath, daemon.Volume);
+        }
+
         var recorded = DeviceRecord.Read(daemon.DeviceRecordPath);
         var recover = recorded is { } id && UblkDevice.ListDeviceIds().Contains(id);
         if (daemon.RecoverOnly && !recover)
         {
             throw new UblkDeviceException($"volume {daemon.Volume} has no device on this host to recover (use 'run' to create one)");
-        }
-
-        // Held until the process exits (also when the device is left attached for recovery); the kernel drops it. A
-        // daemon coming back to a volume served here before takes it first thing: the device's deadline guard
-        // (DeviceDeadlineGuard) then waits for it, however long the store takes to answer.
-        if (Directory.Exists(Path.GetDirectoryName(daemon.InstanceLockPath)))
-        {
-            _instanceLock = DaemonInstanceLock.Acquire(daemon.InstanceLockPath, daemon.Volume);
         }
 
         _store = storeFactory.Create();

@@ -20,11 +20,12 @@ public static class MountNamespaceCopies
 {
     private const int MNT_DETACH = 2;
 
-    /// <summary>Mount points in this process's namespace whose source is <paramref name="device"/> (by major:minor).</summary>
+    /// <summary>Mount points in this process's namespace whose source is <paramref name="device"/>, one of its partitions,
+    /// or a device stacked on them (device-mapper, md: their I/O ends on this device too), by major:minor.</summary>
     public static List<string> MountPointsOf(string device)
     {
-        var number = DeviceNumber(device);
-        if (number is null)
+        var numbers = DeviceNumbers(Path.GetFileName(device));
+        if (numbers.Count == 0)
         {
             return [];
         }
@@ -32,7 +33,7 @@ public static class MountNamespaceCopies
         // mountinfo: "36 35 259:0 / /srv/vol1 rw,relatime shared:1 - ext4 /dev/ublkb0 rw" (the 3rd field is major:minor).
         return [.. File.ReadLines("/proc/self/mountinfo")
             .Select(line => line.Split(' '))
-            .Where(fields => fields.Length > 4 && fields[2] == number)
+            .Where(fields => fields.Length > 4 && numbers.Contains(fields[2]))
             .Select(fields => Unescape(fields[4]))];
     }
 
@@ -61,11 +62,50 @@ public static class MountNamespaceCopies
         return (detached, failed);
     }
 
-    /// <summary>"major:minor" of a block device node, from sysfs (no stat(2) binding needed); null if it is gone.</summary>
-    private static string? DeviceNumber(string device)
+    /// <summary>"major:minor" of the disk <paramref name="name"/>, its partitions and, recursively, their sysfs holders
+    /// (from sysfs, no stat(2) binding needed); empty if the disk is gone.</summary>
+    internal static HashSet<string> DeviceNumbers(string name)
     {
-        var path = Path.Combine("/sys/class/block", Path.GetFileName(device), "dev");
-        return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+        var numbers = new HashSet<string>(StringComparer.Ordinal);
+        var folder = Path.Combine("/sys/class/block", name);
+        if (!Directory.Exists(folder))
+        {
+            return numbers;
+        }
+
+        var pending = new Stack<string>();
+        pending.Push(name);
+        foreach (var part in Directory.EnumerateDirectories(folder, name + "*").Where(d => File.Exists(Path.Combine(d, "partition"))))
+        {
+            pending.Push(Path.GetFileName(part));
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        while (pending.Count > 0)
+        {
+            var current = pending.Pop();
+            if (!seen.Add(current))
+            {
+                continue;
+            }
+
+            var dev = Path.Combine("/sys/class/block", current, "dev");
+            if (File.Exists(dev))
+            {
+                numbers.Add(File.ReadAllText(dev).Trim());
+            }
+
+            var holders = Path.Combine("/sys/class/block", current, "holders");
+            if (Directory.Exists(holders))
+            {
+                foreach (var holder in Directory.EnumerateFileSystemEntries(holders))
+                {
+                    pending.Push(Path.GetFileName(holder));
+                }
+            }
+        }
+
+        return numbers;
     }
 
     /// <summary>mountinfo escapes space, tab, newline and backslash as \ooo (octal).</summary>
