@@ -35,7 +35,7 @@ HELPER="$S3BLOCK_REPO/bench/peer-guest.py"
 MIB=1048576
 CHUNK=$((4 * MIB))        # S3Block's chunk and s3backer's block
 SYNC_SPAN=$((64 * MIB))   # the 4 KiB sync writes land at random in this span
-STATE=/mnt/state          # the virtio disk's filesystem
+STATE=${PEER_STATE:-/mnt/state}   # the virtio disk's filesystem
 METRICS=http://127.0.0.1:9464/metrics
 BUCKET=s3block-bench
 SB_BUCKET=s3backer-bench
@@ -151,7 +151,7 @@ s3backer_empty_cache() { s3backer_stop; rm -f "$STATE/s3backer.cache"; drop_cach
 # ------------------------------------------------------------------------------------------------------ rclone
 
 export RCLONE_CONFIG=/dev/null RCLONE_CONFIG_RGW_TYPE=s3 RCLONE_CONFIG_RGW_PROVIDER=Ceph
-rclone_q() { rclone --s3-no-check-bucket "$@" >>"$OUT/rclone.log" 2>&1; }
+rclone_q() { rclone "$@" >>"$OUT/rclone.log" 2>&1; }
 
 # ------------------------------------------------------------------------------------------------- workloads
 
@@ -174,7 +174,7 @@ w_to_s3() { # ROUND SYSTEM
   drop_caches
   t0=$(now)
   if [ "$2" = ref ]; then
-    rclone_q copy /tmp/rc-src "rgw:$RC_BUCKET/r$1" --transfers 8 --checkers 8 --no-check-dest || log "rclone PUT failed"
+    rclone_q copy /tmp/rc-src "rgw:$RC_BUCKET/r$1" --s3-no-check-bucket --transfers 8 --checkers 8 --no-check-dest || log "rclone PUT failed"
   else
     fio_run "$name" --filename="$(dev_of "$2")" --rw=write --bs=1M --iodepth=8 --offset=0 --size="$SIZE"
     rec "$1" "$2" to-s3 device_mbps "$(fio_get "$RAW/$name.json" write_mbps)"
@@ -184,13 +184,14 @@ w_to_s3() { # ROUND SYSTEM
 }
 
 w_cold_read() { # ROUND SYSTEM
-  local name="r$1-$2-cold-read" t0 elapsed
+  local name="r$1-$2-cold-read" t0 elapsed got
   if [ "$2" = ref ]; then
     rm -rf /tmp/rc-dst; drop_caches
     t0=$(now)
     rclone_q copy "rgw:$RC_BUCKET/r$1" /tmp/rc-dst --transfers 8 --checkers 8 --no-check-dest || log "rclone GET failed"
     elapsed=$(since "$t0")
-    [ "$(du -sb /tmp/rc-dst | cut -f1)" = "$SIZE" ] || log "rclone GET: $(du -sb /tmp/rc-dst | cut -f1) bytes, expected $SIZE"
+    got=$(find /tmp/rc-dst -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f", s }')
+    [ "$got" = "$SIZE" ] || log "rclone GET: $got bytes, expected $SIZE"
     rec "$1" ref cold-read mbps "$(mbps "$SIZE" "$elapsed")"
     rm -rf /tmp/rc-dst; rclone_q purge "rgw:$RC_BUCKET/r$1"
   else
@@ -266,6 +267,7 @@ amplification() {
 
 # ------------------------------------------------------------------------------------------------------- setup
 
+main() {
 log "setup: sizes SIZE=$SIZE ROUNDS=$ROUNDS RUNTIME=${RUNTIME}s BACKLOG=$BACKLOG LAT_READS=$LAT_READS AMP=$AMP_BYTES/$AMP_SPAN [$AMP_CHUNKS] volume $VOL_BYTES"
 dmesg -n 1
 mount -o remount,size=85% /tmp
@@ -335,3 +337,7 @@ rec 0 ref rss budget_mib $((RAM_CACHE_BYTES / MIB))
 amplification
 
 log "done"
+}
+
+# PEER_GUEST_LIB=1: define the functions only (to try parts of this script by hand).
+[ "${PEER_GUEST_LIB:-0}" = 1 ] || main
