@@ -268,6 +268,7 @@ amplification() {
 # ------------------------------------------------------------------------------------------------------- setup
 
 main() {
+cd /tmp   # the working folder the guest inherits is the read-only repository
 log "setup: sizes SIZE=$SIZE ROUNDS=$ROUNDS RUNTIME=${RUNTIME}s BACKLOG=$BACKLOG LAT_READS=$LAT_READS AMP=$AMP_BYTES/$AMP_SPAN [$AMP_CHUNKS] volume $VOL_BYTES"
 dmesg -n 1
 mount -o remount,size=85% /tmp
