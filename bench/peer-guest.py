@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Small helpers of bench/peer-guest.sh (run inside the test VM).
 
-  fio-get FILE KEY        one number from a fio JSON output: write_iops, read_iops, write_mbps, read_mbps,
+  fio-get FILE KEY...     numbers from a fio JSON output, one a line: write_iops, read_iops, write_mbps, read_mbps,
                           write_bytes, write_p99_ms (completion latency), sync_p99_ms (the fdatasync calls)
   cold-reads DEV CHUNK N SEED START COUNT
                           reads 4 KiB (O_DIRECT) at the start of COUNT chunks of DEV, taken from position START of a
                           seeded random permutation of the first N chunks (no chunk
                           right after its lower neighbour); prints each read's latency in ms
-  pct P                   the P-th percentile (nearest rank) of the numbers on stdin
+  pct P...                the P-th percentiles (nearest rank) of the numbers on stdin, one a line
 """
 import json
 import math
@@ -72,11 +72,14 @@ def percentile(p, values):
 def main(argv):
     command = argv[1]
     if command == "fio-get":
-        print(fio_get(argv[2], argv[3]))
+        for key in argv[3:]:
+            print(fio_get(argv[2], key))
     elif command == "cold-reads":
         cold_reads(argv[2], *(int(a) for a in argv[3:8]))
     elif command == "pct":
-        print(percentile(float(argv[2]), [float(line) for line in sys.stdin if line.strip()]))
+        values = [float(line) for line in sys.stdin if line.strip()]
+        for p in argv[2:]:
+            print(percentile(float(p), values))
     else:
         raise SystemExit(__doc__)
 
