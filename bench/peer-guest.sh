@@ -98,6 +98,7 @@ s3block_stop() {
   kill -TERM "$S3B_PID"
   for _ in $(seq 1 3000); do kill -0 "$S3B_PID" 2>/dev/null || break; sleep 0.2; done
   wait "$S3B_PID" || log "s3block exited with $?"
+  cat /tmp/s3block.out /tmp/s3block.err >>"$OUT/s3block.log" 2>/dev/null   # each start truncates them
 }
 # Waits until everything written before is in S3: asks for an upload now (SIGUSR1, as `s3block flush` does) and
 # polls the daemon's metrics until nothing is dirty and, if something was, a newer commit is published.
