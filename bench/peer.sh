@@ -11,11 +11,12 @@
 #   (full)   SIZE 256MiB, 3 rounds, 20 s time-based jobs, backlog 512MiB, 24 latency reads per phase,
 #            4 KiB random writes: 4MiB over 1GiB, chunk sizes "256KiB 1MiB 4MiB"; report in bench/results/
 #   --smoke  SIZE 32MiB, 1 round, 4 s jobs, backlog 64MiB, 3 latency reads, 1MiB over 64MiB, "1MiB 4MiB";
-#            a few minutes; the report goes to .cache/peer/ and says SMOKE: not a result
-#   Options after --smoke override its values. SIZE and BACKLOG must be multiples of 4MiB.
+#            about 9 min; the report goes to .cache/peer/ and says SMOKE: not a result
+#   The other options override --smoke's values. SIZE and BACKLOG must be multiples of 4MiB.
 #
-# Needs: root, tests/vm/setup.sh, tests/localstack/radosgw.sh install, bench/install.sh (s3backer, rclone, fuse3), a
-# Release build (dotnet build -c Release src/Ublk.Host; S3BLOCK_BIN overrides). Hold the machine's VM lock:
+# Needs: root, tests/vm/setup.sh, a Release build (dotnet build -c Release src/Ublk.Host; S3BLOCK_BIN overrides).
+# Runs bench/install.sh (s3backer, rclone, fuse3) and tests/localstack/radosgw.sh install (no-ops once installed).
+# Hold the machine's VM lock:
 #   flock /tmp/s3block-vm.lock bench/peer.sh --smoke
 # Absolute numbers under qemu's software emulation mean little, and a loaded host skews them: compare the ratios,
 # and take results only from a quiet machine (the report records the load average before and after).
@@ -50,7 +51,7 @@ while [ $# -gt 0 ]; do
     --amp-bytes) amp_bytes=$2; shift ;; --amp-span) amp_span=$2; shift ;; --amp-chunks) amp_chunks=$2; shift ;;
     --cache) cache=$2; shift ;; --ram-cache) ram_cache=$2; shift ;; --journal) journal=$2; shift ;;
     --mem) mem=$2; shift ;; --timeout) timeout=$2; shift ;; --seed) seed=$2; shift ;; --out) out=$2; shift ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -67,6 +68,9 @@ chunk_b=$((4 << 20))
 
 binary=${S3BLOCK_BIN:-$repo/src/Ublk.Host/bin/Release/net10.0/s3block}
 [ -x "$binary" ] || { echo "no s3block binary at $binary: dotnet build -c Release src/Ublk.Host" >&2; exit 2; }
+# The tools the guest runs are the host's: install them (both no-ops once done; root, like the VM itself).
+bench/install.sh
+tests/localstack/radosgw.sh install >&2
 for tool in s3backer rclone fio radosgw; do
   command -v "$tool" >/dev/null || { echo "$tool is missing: bench/install.sh, tests/localstack/radosgw.sh install" >&2; exit 2; }
 done
