@@ -165,8 +165,9 @@ w_sync() { # ROUND SYSTEM
   fio_run "$name" --filename="$target" --rw=randwrite --bs=4k --iodepth=1 --fdatasync=1 --offset=$offset \
     --size=$SYNC_SPAN --time_based --runtime="$RUNTIME" --randseed="$SEED"
   local v
-  # One python start for the three numbers: each costs seconds under TCG.
-  mapfile -t v < <(fio_get "$RAW/$name.json" write_iops write_p99_ms sync_p99_ms)
+  # One python start for the three numbers: each costs seconds under TCG. (No process substitution: the guest has
+  # no /dev/fd.)
+  read -r -a v <<<"$(fio_get "$RAW/$name.json" write_iops write_p99_ms sync_p99_ms | tr '\n' ' ')"
   rec "$1" "$2" sync iops "${v[0]:-}"
   rec "$1" "$2" sync p99_write_ms "${v[1]:-}"
   rec "$1" "$2" sync p99_fdatasync_ms "${v[2]:-}"
@@ -229,7 +230,7 @@ latency() { # SYSTEM
   "$sys"_empty_cache
   dev=$(dev_of "$sys")
   python3 "$HELPER" cold-reads "$dev" $CHUNK $((SIZE / CHUNK)) "$SEED" 0 "$LAT_READS" >"$RAW/lat-$sys-idle.txt"
-  mapfile -t v < <(python3 "$HELPER" pct 50 99 <"$RAW/lat-$sys-idle.txt")
+  read -r -a v <<<"$(python3 "$HELPER" pct 50 99 <"$RAW/lat-$sys-idle.txt" | tr '\n' ' ')"
   rec 0 "$sys" latency-idle p50_ms "${v[0]:-}"
   rec 0 "$sys" latency-idle p99_ms "${v[1]:-}"
   fio_run "lat-$sys-backlog" --filename="$dev" --rw=write --bs=1M --iodepth=8 --offset=$BACKLOG_OFF --size="$BACKLOG"
@@ -237,7 +238,7 @@ latency() { # SYSTEM
   rec 0 "$sys" latency-backlog dirty_before_mib $(($("$sys"_dirty) / MIB))
   python3 "$HELPER" cold-reads "$dev" $CHUNK $((SIZE / CHUNK)) "$SEED" "$LAT_READS" "$LAT_READS" >"$RAW/lat-$sys-busy.txt"
   rec 0 "$sys" latency-backlog dirty_after_mib $(($("$sys"_dirty) / MIB))
-  mapfile -t v < <(python3 "$HELPER" pct 50 99 <"$RAW/lat-$sys-busy.txt")
+  read -r -a v <<<"$(python3 "$HELPER" pct 50 99 <"$RAW/lat-$sys-busy.txt" | tr '\n' ' ')"
   rec 0 "$sys" latency-backlog p50_ms "${v[0]:-}"
   rec 0 "$sys" latency-backlog p99_ms "${v[1]:-}"
   in_s3 "$sys"
