@@ -1,0 +1,57 @@
+using S3Block.Ublk.Device;
+using S3Block.Ublk.Interop;
+
+namespace S3Block.Ublk.Daemon;
+
+/// <summary>
+/// Decides which ublk device a starting daemon re-attaches, from what the kernel says about every device: only a
+/// device whose owner tag (<c>dev_info.ublksrv_flags</c>, <see cref="DeviceOwnerTag"/>) is this volume's binding is
+/// ever touched.
+/// </summary>
+/// <remarks>
+/// <para>Every device is looked at, not only the one the record names: ids are handed out again after devices are
+/// deleted or after a reboot, so a record may name another volume's device (live or quiesced), and a daemon that died
+/// after ADD_DEV but before its record said so leaves a device no record names. The kernel's tag is the authority.</para>
+/// <para>Of this volume's devices: a dead one (stopped, or its daemon died before START_DEV; it has no disk, so nothing
+/// can use it) is deleted; a quiesced one (its daemon died; I/O waits) is re-attached, as is a live one whose daemon is
+/// still exiting or a failing-I/O one (kernels with UBLK_F_USER_RECOVERY_FAIL_IO). Several recoverable ones cannot come
+/// from one binding but by a bug: the recorded one wins, else the lowest id of a quiesced one, and the others are left
+/// alone (their filesystems keep waiting) and reported.</para>
+/// </remarks>
+internal static class DeviceAttachPlanner
+{
+    public static DeviceAttachPlan Plan(ulong ownerTag, int? recordedId, IReadOnlyList<UblkDeviceStatus> devices)
+    {
+        var ours = devices.Where(d => d.ServerTag == ownerTag && d.State is not null).OrderBy(d => d.DeviceId).ToList();
+        var dead = ours.Where(d => d.State == UblkDevState.Dead).Select(d => d.DeviceId).ToList();
+        var recoverable = ours.Where(d => d.State != UblkDevState.Dead)
+            .OrderBy(d => d.DeviceId == recordedId ? 0 : 1)
+            .ThenBy(d => d.State == UblkDevState.Live ? 1 : 0)
+            .ThenBy(d => d.DeviceId)
+            .ToList();
+        int? recover = recoverable.Count > 0 ? recoverable[0].DeviceId : null;
+        var leftAlone = recoverable.Skip(1).Select(d => d.DeviceId).Order().ToList();
+        return new DeviceAttachPlan(recover, dead, leftAlone, WhyRecordIgnored(ownerTag, recordedId, recover, devices));
+    }
+
+    private static string? WhyRecordIgnored(ulong ownerTag, int? recordedId, int? recover, IReadOnlyList<UblkDeviceStatus> devices)
+    {
+        if (recordedId is not { } id || id == recover)
+        {
+            return null;
+        }
+
+        var device = devices.FirstOrDefault(d => d.DeviceId == id);
+        return device switch
+        {
+            null => $"/dev/ublkb{id} no longer exists",
+            { ServerTag: null } or { State: null } => $"/dev/ublkb{id}'s owner is unknown",
+            { ServerTag: var tag } when tag != ownerTag =>
+                $"/dev/ublkb{id} is not this volume's (owner tag {DeviceOwnerTag.Format(tag.Value)}" +
+                $"{(DeviceOwnerTag.IsS3Block(tag.Value) ? ", another S3Block binding" : ", not S3Block")}, " +
+                $"{device.State?.ToString().ToLowerInvariant()}): not touched",
+            // A recoverable device of ours that the record names is always the one chosen: only a dead one is left.
+            _ => $"/dev/ublkb{id} is dead (its daemon stopped it or died before starting it): deleted",
+        };
+    }
+}
