@@ -48,6 +48,11 @@ internal sealed partial class VolumeDaemon(
         // fdatasync earlier in this boot refuses the start with what to do.
         JournalSyncFailure.CheckAtOpen(daemon.JournalDirectory, journalOptions.AcceptSyncFailure);
         var record = DeviceRecord.ReadFromBoot(daemon.DeviceRecordPath, BootId.Current);
+        if (record is null && DeviceRecord.Read(daemon.DeviceRecordPath) is { BootId: var otherBoot } old)
+        {
+            // Its devices went with that boot; the ids it names may be anyone's now.
+            DaemonLog.RecordIgnored(logger, daemon.Volume, $"it is from another boot ({otherBoot}, {old}): not followed");
+        }
         if (daemon.RecoverOnly && (record is null || DeviceAttachPlanner.Plan(record.Tag, record.DeviceId, QueryDevices()).RecoverId is null))
         {
             throw new UblkDeviceException($"volume {daemon.Volume} has no device on this host to recover (use 'run' to create one)");
