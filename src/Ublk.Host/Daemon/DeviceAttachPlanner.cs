@@ -20,6 +20,24 @@ namespace S3Block.Ublk.Daemon;
 /// </remarks>
 internal static class DeviceAttachPlanner
 {
+    /// <summary>
+    /// The binding a starting daemon uses: its record's while what the record's devices showed is still the volume's
+    /// data (the same volume, not deleted and created again under this name, and nobody else has written it since this
+    /// node did); otherwise a new one, so that the old binding's devices are never taken as this volume's again.
+    /// </summary>
+    /// <returns>The binding (without a device when new) and, when a record's binding was given up, why.</returns>
+    public static (DeviceRecord Binding, string? BreakReason) ChooseBinding(
+        DeviceRecord? record, string volume, Guid volumeId, bool continuesThisNodesWrites, string bootId)
+    {
+        string? breakReason = record is null ? null
+            : record.VolumeId != volumeId ? $"volume {volume} was created again since (volume id {record.VolumeId}, now {volumeId})"
+            : !continuesThisNodesWrites ? $"another node has written volume {volume} since this device served it"
+            : null;
+        return record is not null && breakReason is null
+            ? (record, null)
+            : (new DeviceRecord(bootId, volumeId, Guid.NewGuid(), null), breakReason);
+    }
+
     public static DeviceAttachPlan Plan(ulong ownerTag, int? recordedId, IReadOnlyList<UblkDeviceStatus> devices)
     {
         var ours = devices.Where(d => d.ServerTag == ownerTag && d.State is not null).OrderBy(d => d.DeviceId).ToList();

@@ -53,6 +53,7 @@ internal sealed partial class VolumeDaemon(
             // Its devices went with that boot; the ids it names may be anyone's now.
             DaemonLog.RecordIgnored(logger, daemon.Volume, $"it is from another boot ({otherBoot}, {old}): not followed");
         }
+
         if (daemon.RecoverOnly && (record is null || DeviceAttachPlanner.Plan(record.Tag, record.DeviceId, QueryDevices()).RecoverId is null))
         {
             throw new UblkDeviceException($"volume {daemon.Volume} has no device on this host to recover (use 'run' to create one)");
@@ -154,15 +155,8 @@ internal sealed partial class VolumeDaemon(
     /// </summary>
     private (UblkDevice Device, bool Recovered) AttachDevice(DeviceRecord? record, S3Volume volume)
     {
-        var volumeId = volume.Descriptor.VolumeId;
-        // Keep the binding only while what its device showed is still the volume's data: the same volume (not deleted and
-        // created again under this name), and nobody else has written it since this node did. Otherwise a new binding:
-        // the old binding's devices are never taken as this volume's again.
-        string? breakReason = record is null ? null
-            : record.VolumeId != volumeId ? $"volume {daemon.Volume} was created again since (volume id {record.VolumeId} → {volumeId})"
-            : !volume.ContinuesThisNodesWrites ? $"another node has written volume {daemon.Volume} since this node's device served it"
-            : null;
-        var binding = record is not null && breakReason is null ? record : new DeviceRecord(BootId.Current, volumeId, Guid.NewGuid(), null);
+        var (binding, breakReason) = DeviceAttachPlanner.ChooseBinding(record, daemon.Volume, volume.Descriptor.VolumeId,
+            volume.ContinuesThisNodesWrites, BootId.Current);
         // Before the kernel is touched: a device created from now on carries this binding's tag, and a record says so.
         DeviceRecord.Write(daemon.DeviceRecordPath, binding);
 
@@ -171,6 +165,14 @@ internal sealed partial class VolumeDaemon(
         {
             foreach (var stale in devices.Where(d => d.ServerTag == record!.Tag))
             {
+                if (stale.State == UblkDevState.Dead)
+                {
+                    // No disk, so nothing can use it: only its id would leak.
+                    DaemonLog.DeletingDead(logger, stale.BlockDevicePath, daemon.Volume);
+                    UblkDevice.DeleteExisting(stale.DeviceId, logger);
+                    continue;
+                }
+
                 DaemonLog.StaleDevice(logger, stale.BlockDevicePath, daemon.Volume, breakReason, stale.DeviceId);
             }
         }
@@ -280,7 +282,7 @@ internal sealed partial class VolumeDaemon(
         public static partial void DetachFailed(ILogger logger, string device, string mountPoints);
 
         [LoggerMessage(4006, LogLevel.Warning,
-            "{Device} served volume {Volume} before {Reason}: it is no longer this volume's and is left as it is (a filesystem on it keeps waiting); unmount it and 's3block delete {DeviceId}'",
+            "{Device} is no longer a device of volume {Volume} ({Reason}): it is left as it is, never re-attached (a filesystem on it keeps waiting); unmount it and 's3block delete {DeviceId}'",
             EventName = "StaleDevice")]
         public static partial void StaleDevice(ILogger logger, string device, string volume, string reason, int deviceId);
 

@@ -139,5 +139,35 @@ public sealed class DeviceAttachPlannerTests
         }
     }
 
+    [Fact]
+    public void TheRecordsBindingIsKeptOnlyWhileItsDevicesStillShowTheVolumesData()
+    {
+        var volumeId = Guid.NewGuid();
+        var record = new DeviceRecord("boot", volumeId, Guid.NewGuid(), 4);
+
+        Assert.Equal((record, (string?)null), DeviceAttachPlanner.ChooseBinding(record, "vol1", volumeId, continuesThisNodesWrites: true, "boot"));
+
+        var (rewritten, reason) = DeviceAttachPlanner.ChooseBinding(record, "vol1", volumeId, continuesThisNodesWrites: false, "boot");
+        Assert.Equal("another node has written volume vol1 since this device served it", reason);
+        AssertNew(rewritten, volumeId, record);
+
+        var recreated = Guid.NewGuid();
+        (rewritten, reason) = DeviceAttachPlanner.ChooseBinding(record, "vol1", recreated, continuesThisNodesWrites: true, "boot");
+        Assert.Equal($"volume vol1 was created again since (volume id {volumeId}, now {recreated})", reason);
+        AssertNew(rewritten, recreated, record);
+
+        // No record (lost with the state folder, or of another boot): a new binding, nothing to give up.
+        (rewritten, reason) = DeviceAttachPlanner.ChooseBinding(null, "vol1", volumeId, continuesThisNodesWrites: true, "boot");
+        Assert.Null(reason);
+        AssertNew(rewritten, volumeId, record);
+
+        static void AssertNew(DeviceRecord binding, Guid volumeId, DeviceRecord old)
+        {
+            Assert.Equal(("boot", volumeId, (int?)null), (binding.BootId, binding.VolumeId, binding.DeviceId));
+            Assert.NotEqual(old.Binding, binding.Binding);
+            Assert.NotEqual(old.Tag, binding.Tag);
+        }
+    }
+
     private static UblkDeviceStatus Device(int id, UblkDevState? state, ulong tag) => new(id, state, 1, 64, 1000 + id, 1L << 30, tag);
 }
