@@ -31,7 +31,8 @@ public sealed class DeviceBindingTests(DeviceBindingRun run) : IClassFixture<Dev
         GuestAssert.Matches(@"ready: serving volume vb on /dev/ublkb\d+ \(recovered", section);
         GuestAssert.Contains("va re-attached its own device", section);
         GuestAssert.Contains("vb re-attached its own device", section);
-        GuestAssert.Matches(@"log: The device record of volume va is not followed: /dev/ublkb\d+ is not this volume's \(owner tag 0x5342[0-9a-f]{12}, another S3Block binding", section);
+        GuestAssert.Matches(@"log: The device record of volume va is not followed: it is another volume's \(volume id [0-9a-f-]{36}, binding [0-9a-f-]{36} \(owner tag 0x5342[0-9a-f]{12}\), device \d+\)", section);
+        GuestAssert.DoesNotContain("hung:", section);
         GuestAssert.Contains("va tree same", section);
         GuestAssert.Contains("vb tree same", section);
         GuestAssert.Contains("a writable", section);
@@ -44,6 +45,7 @@ public sealed class DeviceBindingTests(DeviceBindingRun run) : IClassFixture<Dev
     public void After_a_reboot_with_ids_handed_out_differently_no_daemon_touches_another_volumes_or_a_foreign_device()
     {
         var section = run["reboot"];
+        GuestAssert.Contains("unmounted", section);
         GuestAssert.Contains("va stop rc=0", section);
         GuestAssert.Contains("vb stop rc=0", section);
         GuestAssert.Contains("devices left=0", section);

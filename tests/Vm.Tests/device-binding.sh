@@ -52,6 +52,16 @@ stop() { # NAME PID
   wait "$2"; echo "$1 stop rc=$?"
 }
 
+# Runs CMD... with a time limit: I/O to a device that nobody serves waits forever (D state, unkillable), and this
+# script must still end and say so.
+bounded() { # SECONDS CMD...
+  local limit=$1; shift
+  "$@" &
+  local p=$!
+  for _ in $(seq 1 $((limit * 5))); do kill -0 "$p" 2>/dev/null || { wait "$p"; return $?; }; sleep 0.2; done
+  echo "hung: $*"; return 124
+}
+
 # Compares the tree mounted at DIR with the checksums in FILE (extra files written by this script are left out).
 check_tree() { # LABEL DIR FILE
   sums "$2" | grep -v -e ' ./late' >"/tmp/got-$1.md5"
@@ -89,14 +99,14 @@ ready a2; ready b2
 [ "$DEV_a2" = "$DEV_a" ] && echo "va re-attached its own device" || echo "va is on $DEV_a2, not its own $DEV_a"
 [ "$DEV_b2" = "$DEV_b" ] && echo "vb re-attached its own device" || echo "vb is on $DEV_b2, not its own $DEV_b"
 grep -h "device record of volume" /tmp/a2.out /tmp/a2.err /tmp/b2.out /tmp/b2.err | sed 's/^.*The device record/log: The device record/' | sort -u
-check_tree va /tmp/ma /tmp/a.md5
-check_tree vb /tmp/mb /tmp/b.md5
-for v in a b; do dd if=/dev/urandom of="/tmp/m$v/late1" bs=64k count=4 conv=fsync status=none && echo "$v writable"; done
+bounded 60 check_tree va /tmp/ma /tmp/a.md5
+bounded 60 check_tree vb /tmp/mb /tmp/b.md5
+for v in a b; do bounded 60 dd if=/dev/urandom of="/tmp/m$v/late1" bs=64k count=4 conv=fsync status=none && echo "$v writable"; done
 echo "list va: $(device_line "$IA")"
 echo "list vb: $(device_line "$IB")"
 
 section reboot
-umount /tmp/ma && umount /tmp/mb && echo "unmounted"
+bounded 60 umount /tmp/ma && bounded 60 umount /tmp/mb && echo "unmounted"
 stop va "$PID_a2"; stop vb "$PID_b2"
 echo "devices left=$(ls /sys/class/ublk-char 2>/dev/null | wc -l)"
 # The records of the "previous boot": the ones from setup, stamped with another boot id.

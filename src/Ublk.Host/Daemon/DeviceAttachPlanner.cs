@@ -21,22 +21,30 @@ namespace S3Block.Ublk.Daemon;
 internal static class DeviceAttachPlanner
 {
     /// <summary>
-    /// The binding a starting daemon uses: its record's while what the record's devices showed is still the volume's
-    /// data (the same volume, not deleted and created again under this name, and nobody else has written it since this
-    /// node did); otherwise a new one, so that the old binding's devices are never taken as this volume's again.
+    /// The binding a starting daemon uses: the journal's (<see cref="JournalBinding"/>) while what its devices showed is
+    /// still the volume's data (the same volume, not deleted and created again under this name, and nobody else has
+    /// written it since this node did); otherwise a new one, so that the old binding's devices are never taken as this
+    /// volume's again. The record of this boot gives the device id only if it is of the same binding.
     /// </summary>
-    /// <returns>The binding (without a device when new) and, when a record's binding was given up, why.</returns>
+    /// <returns>The binding (with the recorded device id, if any) and, when the journal's binding was given up, why.</returns>
     public static (DeviceRecord Binding, string? BreakReason) ChooseBinding(
-        DeviceRecord? record, string volume, Guid volumeId, bool continuesThisNodesWrites, string bootId)
+        (Guid VolumeId, Guid Binding)? journal, DeviceRecord? record, string volume, Guid volumeId, bool continuesThisNodesWrites, string bootId)
     {
-        string? breakReason = record is null ? null
-            : record.VolumeId != volumeId ? $"volume {volume} was created again since (volume id {record.VolumeId}, now {volumeId})"
+        string? breakReason = journal is not { } kept ? null
+            : kept.VolumeId != volumeId ? $"volume {volume} was created again since (volume id {kept.VolumeId}, now {volumeId})"
             : !continuesThisNodesWrites ? $"another node has written volume {volume} since this device served it"
             : null;
-        return record is not null && breakReason is null
-            ? (record, null)
-            : (new DeviceRecord(bootId, volumeId, Guid.NewGuid(), null), breakReason);
+        var binding = journal is { } j && breakReason is null ? j.Binding : Guid.NewGuid();
+        int? deviceId = record is not null && record.VolumeId == volumeId && record.Binding == binding ? record.DeviceId : null;
+        return (new DeviceRecord(bootId, volumeId, binding, deviceId), breakReason);
     }
+
+    /// <summary>Why the record of this boot is not this binding's (copied or swapped from another volume's folder, or
+    /// left from a binding given up); null if it is, or if there is none.</summary>
+    public static string? WhyRecordNotThisBinding(DeviceRecord? record, DeviceRecord binding) =>
+        record is null || (record.VolumeId == binding.VolumeId && record.Binding == binding.Binding) ? null
+        : record.VolumeId != binding.VolumeId ? $"it is another volume's (volume id {record.VolumeId}, {record})"
+        : $"it is of another binding ({record})";
 
     public static DeviceAttachPlan Plan(ulong ownerTag, int? recordedId, IReadOnlyList<UblkDeviceStatus> devices)
     {

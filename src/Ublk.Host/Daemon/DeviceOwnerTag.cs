@@ -11,10 +11,11 @@ namespace S3Block.Ublk.Daemon;
 /// <para>The top 16 bits are <see cref="Magic"/> ("SB"), so that <c>list</c> tells S3Block's devices from other ublk
 /// servers' (ublksrv keeps small flag bits in that field, older S3Block versions 0). The low 48 bits are a SHA-256 of
 /// the volume's id (<see cref="S3Block.Volume.VolumeDescriptor.VolumeId"/>, unique per created volume) and a random
-/// binding id of the state folder's device record: a false match between two bindings has a chance of 2^-48.</para>
-/// <para>The binding id changes whenever what a device showed can no longer be continued (the record was lost with
-/// the journal beside it, another node wrote the volume since, the volume was re-created), so a device from before
-/// such a break is never taken as this volume's again.</para>
+/// binding id kept with the volume's journal (<see cref="JournalBinding"/>): a false match between two bindings has a
+/// chance of 2^-48.</para>
+/// <para>The binding id changes whenever what a device showed can no longer be continued (the journal was lost or
+/// moved aside, another node wrote the volume since, the volume was re-created), so a device from before such a break
+/// is never taken as this volume's again.</para>
 /// </remarks>
 internal static class DeviceOwnerTag
 {

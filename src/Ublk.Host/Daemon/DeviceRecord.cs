@@ -9,9 +9,10 @@ namespace S3Block.Ublk.Daemon;
 /// </summary>
 /// <remarks>
 /// <para>The record is a hint, never the authority: the device itself carries its owner tag
-/// (<see cref="DeviceOwnerTag"/>), and the daemon re-attaches only a device whose tag is <see cref="Tag"/>. It is
-/// stamped with the boot it was written in (<see cref="BootId"/>): a record of another boot is no record, since no
-/// device survives a reboot.</para>
+/// (<see cref="DeviceOwnerTag"/>), the binding comes from the journal (<see cref="JournalBinding"/>), and the daemon
+/// re-attaches only a device whose tag is its binding's; the record gives the device id, and <c>list</c>, <c>status</c>
+/// and the udev helper the volume of a device. It is stamped with the boot it was written in (<see cref="BootId"/>): a
+/// record of another boot is no record, since no device survives a reboot.</para>
 /// <para>The daemon writes it before ADD_DEV (the binding, no device yet) and again before START_DEV or recovery (with
 /// the device id). A rename is enough: the record must outlive the daemon's process, not the machine.</para>
 /// </remarks>

@@ -54,7 +54,8 @@ internal sealed partial class VolumeDaemon(
             DaemonLog.RecordIgnored(logger, daemon.Volume, $"it is from another boot ({otherBoot}, {old}): not followed");
         }
 
-        if (daemon.RecoverOnly && (record is null || DeviceAttachPlanner.Plan(record.Tag, record.DeviceId, QueryDevices()).RecoverId is null))
+        if (daemon.RecoverOnly && (JournalBinding.Read(daemon.JournalDirectory) is not { } bound ||
+                                   DeviceAttachPlanner.Plan(DeviceOwnerTag.Compute(bound.VolumeId, bound.Binding), null, QueryDevices()).RecoverId is null))
         {
             throw new UblkDeviceException($"volume {daemon.Volume} has no device on this host to recover (use 'run' to create one)");
         }
@@ -155,15 +156,23 @@ internal sealed partial class VolumeDaemon(
     /// </summary>
     private (UblkDevice Device, bool Recovered) AttachDevice(DeviceRecord? record, S3Volume volume)
     {
-        var (binding, breakReason) = DeviceAttachPlanner.ChooseBinding(record, daemon.Volume, volume.Descriptor.VolumeId,
+        var journal = JournalBinding.Read(daemon.JournalDirectory);
+        var (binding, breakReason) = DeviceAttachPlanner.ChooseBinding(journal, record, daemon.Volume, volume.Descriptor.VolumeId,
             volume.ContinuesThisNodesWrites, BootId.Current);
+        if (DeviceAttachPlanner.WhyRecordNotThisBinding(record, binding) is { } notOurs)
+        {
+            DaemonLog.RecordIgnored(logger, daemon.Volume, notOurs + ": not followed");
+        }
+
         // Before the kernel is touched: a device created from now on carries this binding's tag, and a record says so.
+        JournalBinding.Write(daemon.JournalDirectory, binding.VolumeId, binding.Binding);
         DeviceRecord.Write(daemon.DeviceRecordPath, binding);
 
         var devices = QueryDevices();
         if (breakReason is not null)
         {
-            foreach (var stale in devices.Where(d => d.ServerTag == record!.Tag))
+            var staleTag = DeviceOwnerTag.Compute(journal!.Value.VolumeId, journal.Value.Binding);
+            foreach (var stale in devices.Where(d => d.ServerTag == staleTag))
             {
                 if (stale.State == UblkDevState.Dead)
                 {

@@ -140,25 +140,30 @@ public sealed class DeviceAttachPlannerTests
     }
 
     [Fact]
-    public void TheRecordsBindingIsKeptOnlyWhileItsDevicesStillShowTheVolumesData()
+    public void TheJournalsBindingIsKeptOnlyWhileItsDevicesStillShowTheVolumesData()
     {
         var volumeId = Guid.NewGuid();
-        var record = new DeviceRecord("boot", volumeId, Guid.NewGuid(), 4);
+        (Guid, Guid) journal = (volumeId, Guid.NewGuid());
+        var record = new DeviceRecord("boot", volumeId, journal.Item2, 4);
 
-        Assert.Equal((record, (string?)null), DeviceAttachPlanner.ChooseBinding(record, "vol1", volumeId, continuesThisNodesWrites: true, "boot"));
+        var (kept, reason) = DeviceAttachPlanner.ChooseBinding(journal, record, "vol1", volumeId, true, "boot");
+        Assert.Equal(record, kept);
+        Assert.Null(reason);
+        Assert.Null(DeviceAttachPlanner.WhyRecordNotThisBinding(record, kept));
 
-        var (rewritten, reason) = DeviceAttachPlanner.ChooseBinding(record, "vol1", volumeId, continuesThisNodesWrites: false, "boot");
-        Assert.Equal("another node has written volume vol1 since this device served it", reason);
+        var (rewritten, why) = DeviceAttachPlanner.ChooseBinding(journal, record, "vol1", volumeId, false, "boot");
+        Assert.Equal("another node has written volume vol1 since this device served it", why);
         AssertNew(rewritten, volumeId, record);
+        Assert.StartsWith("it is of another binding", DeviceAttachPlanner.WhyRecordNotThisBinding(record, rewritten), StringComparison.Ordinal);
 
         var recreated = Guid.NewGuid();
-        (rewritten, reason) = DeviceAttachPlanner.ChooseBinding(record, "vol1", recreated, continuesThisNodesWrites: true, "boot");
-        Assert.Equal($"volume vol1 was created again since (volume id {volumeId}, now {recreated})", reason);
+        (rewritten, why) = DeviceAttachPlanner.ChooseBinding(journal, record, "vol1", recreated, true, "boot");
+        Assert.Equal($"volume vol1 was created again since (volume id {volumeId}, now {recreated})", why);
         AssertNew(rewritten, recreated, record);
 
-        // No record (lost with the state folder, or of another boot): a new binding, nothing to give up.
-        (rewritten, reason) = DeviceAttachPlanner.ChooseBinding(null, "vol1", volumeId, continuesThisNodesWrites: true, "boot");
-        Assert.Null(reason);
+        // No binding in the journal (a new or lost journal): a new binding, nothing to give up.
+        (rewritten, why) = DeviceAttachPlanner.ChooseBinding(null, record, "vol1", volumeId, true, "boot");
+        Assert.Null(why);
         AssertNew(rewritten, volumeId, record);
 
         static void AssertNew(DeviceRecord binding, Guid volumeId, DeviceRecord old)
@@ -167,6 +172,20 @@ public sealed class DeviceAttachPlannerTests
             Assert.NotEqual(old.Binding, binding.Binding);
             Assert.NotEqual(old.Tag, binding.Tag);
         }
+    }
+
+    [Fact]
+    public void ARecordSwappedInFromAnotherVolumesFolderGivesNoDeviceIdAndIsReported()
+    {
+        var volumeId = Guid.NewGuid();
+        (Guid, Guid) journal = (volumeId, Guid.NewGuid());
+        var theirs = new DeviceRecord("boot", Guid.NewGuid(), Guid.NewGuid(), 1);
+
+        var (binding, reason) = DeviceAttachPlanner.ChooseBinding(journal, theirs, "vol1", volumeId, true, "boot");
+
+        Assert.Null(reason);
+        Assert.Equal(new DeviceRecord("boot", volumeId, journal.Item2, null), binding);
+        Assert.StartsWith($"it is another volume's (volume id {theirs.VolumeId}", DeviceAttachPlanner.WhyRecordNotThisBinding(theirs, binding), StringComparison.Ordinal);
     }
 
     private static UblkDeviceStatus Device(int id, UblkDevState? state, ulong tag) => new(id, state, 1, 64, 1000 + id, 1L << 30, tag);
