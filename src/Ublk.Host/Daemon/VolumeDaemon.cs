@@ -51,7 +51,7 @@ internal sealed partial class VolumeDaemon(
         if (record is null && DeviceRecord.Read(daemon.DeviceRecordPath) is { BootId: var otherBoot } old)
         {
             // Its devices went with that boot; the ids it names may be anyone's now.
-            DaemonLog.RecordIgnored(logger, daemon.Volume, $"it is from another boot ({otherBoot}, {old}): not followed");
+            DaemonLog.RecordIgnored(logger, daemon.Volume, $"it is from another boot ({otherBoot}, {old})");
         }
 
         if (daemon.RecoverOnly && (JournalBinding.Read(daemon.JournalDirectory) is not { } bound ||
@@ -161,7 +161,7 @@ internal sealed partial class VolumeDaemon(
             volume.ContinuesThisNodesWrites, BootId.Current);
         if (DeviceAttachPlanner.WhyRecordNotThisBinding(record, binding) is { } notOurs)
         {
-            DaemonLog.RecordIgnored(logger, daemon.Volume, notOurs + ": not followed");
+            DaemonLog.RecordIgnored(logger, daemon.Volume, notOurs);
         }
 
         // Before the kernel is touched: a device created from now on carries this binding's tag, and a record says so.
