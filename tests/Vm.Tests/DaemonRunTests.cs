@@ -98,9 +98,9 @@ public sealed class DaemonRunTests(DaemonRun run) : IClassFixture<DaemonRun>
         GuestAssert.Matches(@"(?m)^vol1\s+1GiB\s+1MiB\s+\d+ .* pid \d+, epoch \d+", section);
         GuestAssert.Matches(@"devices on this host: \d+", section);
         // The live device this section's daemon serves, and the one the kill -9 in lost-local left quiesced, whose
-        // device record went with the local state.
+        // binding went with the local state: an S3Block device no volume claims any more (never re-attached).
         GuestAssert.Matches(@"(?m)^\d+\s+/dev/ublkb\d+\s+live\s+1GiB\s+\d+x\d+\s+\d+\s+vol1\s+no\b", section);
-        GuestAssert.Matches(@"(?m)^\d+\s+/dev/ublkb\d+\s+quiesced\s+1GiB\s+\d+x\d+\s+\d+ \(exited\)\s+-\s+no\b", section);
+        GuestAssert.Matches(@"(?m)^\d+\s+/dev/ublkb\d+\s+quiesced\s+1GiB\s+\d+x\d+\s+\d+ \(exited\)\s+\(s3block, unclaimed\)\s+no\b", section);
         GuestAssert.Contains("list without io_uring rc=0", section);
         GuestAssert.Contains("(state, queues and pid unknown: io_uring is disabled for this process (sysctl kernel.io_uring_disabled)", section);
     }

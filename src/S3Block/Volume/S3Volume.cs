@@ -81,6 +81,13 @@ public sealed partial class S3Volume : IBlockBackend
 
     public long Epoch => _lease.Epoch;
 
+    /// <summary>
+    /// Whether the newest commit found at open was this node's (or there was none): nobody else has written the volume
+    /// since this node last did, so what a device of this node showed before is still the volume's data (the daemon
+    /// re-attaches such a device only then).
+    /// </summary>
+    public bool ContinuesThisNodesWrites { get; private init; }
+
     /// <summary>What replaying the journal found at open.</summary>
     public JournalReplayReport JournalReplay => _journal.ReplayReport;
 
@@ -151,7 +158,10 @@ public sealed partial class S3Volume : IBlockBackend
                 await hook();
             }
 
-            var volume = new S3Volume(context, state, journal, lease, renewer, Math.Min(committedSequence, journal.AppendedSequence));
+            var volume = new S3Volume(context, state, journal, lease, renewer, Math.Min(committedSequence, journal.AppendedSequence))
+            {
+                ContinuesThisNodesWrites = sameWriter,
+            };
             volume.IndexReplayed(pending);
             journal.ReleaseThrough(volume._committedSequence);
             renewer.Attach(volume.LeaseReport, volume.Fault);

@@ -30,7 +30,7 @@ internal static class HostDeviceTable
             var size = k.SizeBytes is { } bytes ? ByteSize.Format(bytes) : "?";
             var mounted = device.MountPoints.Count == 0 ? "no" : string.Join(",", device.MountPoints);
             output.WriteLine($"{k.DeviceId,-4} {k.BlockDevicePath,-13} {StateLabel(k.State),-9} {size,8} {queues,-8} " +
-                             $"{PidLabel(k.ServerPid, device.ServerRunning),-14} {device.Volume ?? "-",-24} {mounted}");
+                             $"{PidLabel(k.ServerPid, device.ServerRunning),-14} {VolumeLabel(device),-24} {mounted}");
         }
 
         if (scan.KernelStateUnknownBecause is { } reason)
@@ -38,6 +38,16 @@ internal static class HostDeviceTable
             output.WriteLine($"(state, queues and pid unknown: {reason})");
         }
     }
+
+    /// <summary>The volume the device is bound to, and how sure that is (deploy/README.md, "Device binding").</summary>
+    public static string VolumeLabel(HostDevice device) => device.Binding switch
+    {
+        DeviceBinding.Bound => device.Volume ?? "-",
+        DeviceBinding.RecordOnly => $"{device.Volume} (record)",
+        DeviceBinding.UnclaimedS3Block => "(s3block, unclaimed)",
+        DeviceBinding.NotS3Block => "(not s3block)",
+        _ => "-",
+    };
 
     /// <summary>The driver's state names (UBLK_S_DEV_*), lower case.</summary>
     public static string StateLabel(UblkDevState? state) => state switch

@@ -14,8 +14,11 @@ internal static class ListCommand
         var command = new Command("list", """
             List the volumes in the configured store (size, chunk size, the newest commit and the lease holder) and
             the ublk devices on this host: state as the driver reports it (live, quiesced after a crash, dead), size,
-            queues, the serving pid, the volume whose daemon record names it (Daemon:StateDirectory) and whether it
-            is mounted. Without the ublk_drv module the devices part is one line; state, queues and pid need root and io_uring.
+            queues, the serving pid, the volume it is bound to and whether it is mounted. A device is bound to a volume
+            when it carries the owner tag of that volume's device record (Daemon:StateDirectory); "(s3block, unclaimed)"
+            is an S3Block device no volume here claims any more, "(not s3block)" another server's, "vol (record)" a
+            device a record names whose tag could not be read. Without the ublk_drv module the devices part is one
+            line; state, queues, pid and the owner tag need root and io_uring.
 
             Examples:
               s3block list
@@ -47,7 +50,7 @@ internal static class ListCommand
                                   $"{state.LastCommitNumber,8} {state.LastCommitTime?.ToString("u") ?? "never",-20} {holder}");
         }
 
-        // The daemons' device records in the state directory say which volume each device serves.
+        // The devices' owner tags and the daemons' device records in the state directory say which volume each serves.
         var daemon = OptionsBinder.Bind<DaemonOptions>(context.Configuration, DaemonOptions.Section);
         context.Out.WriteLine();
         HostDeviceTable.Write(context.Out, HostDevices.Scan(daemon.StateDirectory));

@@ -48,7 +48,7 @@ internal static class StatusCommand
         }
 
         o.WriteLine($"last commit:   {(state.LastCommitNumber == 0 ? "none" : $"{state.LastCommitNumber} at {state.LastCommitTime:u}")}");
-        var device = DeviceRecord.Read(daemon.DeviceRecordPath);
+        var device = DeviceRecord.ReadFromBoot(daemon.DeviceRecordPath, BootId.Current)?.DeviceId;
         o.WriteLine($"device:        {(device is { } id ? $"/dev/ublkb{id}" : "none on this host")}");
 
         using var client = new DaemonMetricsClient(metricsOptions);

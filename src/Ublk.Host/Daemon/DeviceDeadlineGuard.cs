@@ -111,7 +111,7 @@ internal static partial class DeviceDeadlineGuard
                     var record = Path.Combine(Path.GetDirectoryName(lockPath)!, DeviceRecord.FileName);
                     try
                     {
-                        if (DeviceRecord.Read(record) == deviceId)
+                        if (DeviceRecord.Read(record)?.DeviceId == deviceId)
                         {
                             File.Delete(record);
                         }

@@ -42,8 +42,10 @@ internal sealed class DeviceSettings
         }
     }
 
-    public UblkDeviceOptions ToDeviceOptions() => new()
+    /// <param name="ownerTag">What the device carries as its owner (<see cref="DeviceOwnerTag"/>).</param>
+    public UblkDeviceOptions ToDeviceOptions(ulong ownerTag = 0) => new()
     {
+        ServerTag = ownerTag,
         Queues = Queues,
         QueueDepth = QueueDepth,
         MaxIoBytes = (int)MaxIoBytes,

@@ -5,6 +5,7 @@ using S3Block.Cache.Chunks;
 using S3Block.Cache.Journal;
 using S3Block.ObjectStore;
 using S3Block.Ublk.Device;
+using S3Block.Ublk.Interop;
 using S3Block.Ublk.Systemd;
 using S3Block.Volume;
 
@@ -15,7 +16,8 @@ namespace S3Block.Ublk.Daemon;
 /// </summary>
 /// <remarks>
 /// <para><b>Start:</b> open the volume (take the lease, replay the journal, fence older writers), then re-attach to the
-/// device a crashed predecessor left (user recovery) or create one, record it, and tell systemd READY.</para>
+/// device a crashed predecessor left (user recovery; only a device carrying this volume's owner tag, see
+/// <see cref="DeviceAttachPlanner"/>) or create one, recorded before START_DEV, and tell systemd READY.</para>
 /// <para><b>Stop (SIGTERM):</b> while the device still serves I/O, upload everything to S3 (systemd's stop timeout is
 /// extended while it progresses); then, unless a filesystem is still mounted on the device, stop it (the queues
 /// drain), seal the journal and release the lease, and delete the device. While the kernel says the device is in use
@@ -55,9 +57,15 @@ internal sealed partial class VolumeDaemon(
             _instanceLock = DaemonInstanceLock.Acquire(daemon.InstanceLockPath, daemon.Volume);
         }
 
-        var recorded = DeviceRecord.Read(daemon.DeviceRecordPath);
-        var recover = recorded is { } id && UblkDevice.ListDeviceIds().Contains(id);
-        if (daemon.RecoverOnly && !recover)
+        var record = DeviceRecord.ReadFromBoot(daemon.DeviceRecordPath, BootId.Current);
+        if (record is null && DeviceRecord.Read(daemon.DeviceRecordPath) is { BootId: var otherBoot } old)
+        {
+            // Its devices went with that boot; the ids it names may be anyone's now.
+            DaemonLog.RecordIgnored(logger, daemon.Volume, $"it is from another boot ({otherBoot}, {old})");
+        }
+
+        if (daemon.RecoverOnly && (JournalBinding.Read(daemon.JournalDirectory) is not { } bound ||
+                                   DeviceAttachPlanner.Plan(DeviceOwnerTag.Compute(bound.VolumeId, bound.Binding), null, QueryDevices()).RecoverId is null))
         {
             throw new UblkDeviceException($"volume {daemon.Volume} has no device on this host to recover (use 'run' to create one)");
         }
@@ -83,10 +91,7 @@ internal sealed partial class VolumeDaemon(
 
         var volume = _volume;
         // Creating or recovering blocks until the kernel has the queues; never on a thread-pool thread it could starve.
-        _device = await RunOnDedicatedThreadAsync(() => recover
-            ? UblkDevice.Recover(recorded!.Value, volume, logger, metrics)
-            : UblkDevice.Create(deviceSettings.ToDeviceOptions(), volume, logger, metrics));
-        DeviceRecord.Write(daemon.DeviceRecordPath, _device.Info.DeviceId);
+        (_device, var recover) = await RunOnDedicatedThreadAsync(() => AttachDevice(record, volume));
         DeviceDeadlineGuard.Start(daemon, _device.Info, logger);
         metrics.Attach(volume, _cache, _device);
         await DetachMountCopiesAsync();
@@ -151,6 +156,83 @@ internal sealed partial class VolumeDaemon(
         Console.Out.WriteLine($"stopped: volume {daemon.Volume} is in S3 and the device is deleted");
     }
 
+    /// <summary>
+    /// Re-attaches this volume's device or creates one (see <see cref="DeviceAttachPlanner"/> and deploy/README.md,
+    /// "Device binding"): only a device carrying this volume's owner tag is ever touched.
+    /// </summary>
+    private (UblkDevice Device, bool Recovered) AttachDevice(DeviceRecord? record, S3Volume volume)
+    {
+        var journal = JournalBinding.Read(daemon.JournalDirectory);
+        var (binding, breakReason) = DeviceAttachPlanner.ChooseBinding(journal, record, daemon.Volume, volume.Descriptor.VolumeId,
+            volume.ContinuesThisNodesWrites, BootId.Current);
+        if (DeviceAttachPlanner.WhyRecordNotThisBinding(record, binding) is { } notOurs)
+        {
+            DaemonLog.RecordIgnored(logger, daemon.Volume, notOurs);
+        }
+
+        // Before the kernel is touched: a device created from now on carries this binding's tag, and a record says so.
+        JournalBinding.Write(daemon.JournalDirectory, binding.VolumeId, binding.Binding);
+        DeviceRecord.Write(daemon.DeviceRecordPath, binding);
+
+        var devices = QueryDevices();
+        if (breakReason is not null)
+        {
+            var staleTag = DeviceOwnerTag.Compute(journal!.Value.VolumeId, journal.Value.Binding);
+            foreach (var stale in devices.Where(d => d.ServerTag == staleTag))
+            {
+                if (stale.State == UblkDevState.Dead)
+                {
+                    // No disk, so nothing can use it: only its id would leak.
+                    DaemonLog.DeletingDead(logger, stale.BlockDevicePath, daemon.Volume);
+                    UblkDevice.DeleteExisting(stale.DeviceId, logger);
+                    continue;
+                }
+
+                DaemonLog.StaleDevice(logger, stale.BlockDevicePath, daemon.Volume, breakReason, stale.DeviceId);
+            }
+        }
+
+        var plan = DeviceAttachPlanner.Plan(binding.Tag, binding.DeviceId, devices);
+        if (plan.RecordIgnored is { } why)
+        {
+            DaemonLog.RecordIgnored(logger, daemon.Volume, why);
+        }
+
+        foreach (var id in plan.DeleteFirst)
+        {
+            DaemonLog.DeletingDead(logger, UblkConstants.BlockDevicePath(id), daemon.Volume);
+            UblkDevice.DeleteExisting(id, logger);
+        }
+
+        foreach (var id in plan.LeftAlone)
+        {
+            DaemonLog.LeftAlone(logger, UblkConstants.BlockDevicePath(id), daemon.Volume, id);
+        }
+
+        if (plan.RecoverId is { } recoverId)
+        {
+            DeviceRecord.Write(daemon.DeviceRecordPath, binding with { DeviceId = recoverId });
+            return (UblkDevice.Recover(recoverId, volume, logger, metrics, binding.Tag), true);
+        }
+
+        if (daemon.RecoverOnly)
+        {
+            throw new UblkDeviceException($"volume {daemon.Volume} has no device on this host to recover (use 'run' to create one)" +
+                                          (breakReason is null ? "" : $": {breakReason}"));
+        }
+
+        var created = UblkDevice.Create(deviceSettings.ToDeviceOptions(binding.Tag), volume, logger, metrics,
+            beforeStart: id => DeviceRecord.Write(daemon.DeviceRecordPath, binding with { DeviceId = id }));
+        return (created, false);
+    }
+
+    /// <summary>Every ublk device on this host with its state and owner tag (GET_DEV_INFO).</summary>
+    private static IReadOnlyList<UblkDeviceStatus> QueryDevices()
+    {
+        var devices = UblkDevice.QueryExisting(out var problem);
+        return problem is null ? devices : throw new UblkDeviceException(problem);
+    }
+
     /// <summary>With <see cref="DaemonOptions.DetachMountCopies"/>: drop this namespace's copies of the device's mounts, so
     /// that this process never holds the last reference to a filesystem on its own device (see
     /// <see cref="MountNamespaceCopies"/>). The device serves I/O meanwhile: a detach may sync the filesystem.</summary>
@@ -213,6 +295,23 @@ internal sealed partial class VolumeDaemon(
             "Could not detach this daemon's own copies of the mounts of {Device}: {MountPoints}; if the host unmounts it, this daemon's exit may hang in the kernel",
             EventName = "DetachMountCopiesFailed")]
         public static partial void DetachFailed(ILogger logger, string device, string mountPoints);
+
+        [LoggerMessage(4006, LogLevel.Warning,
+            "{Device} is no longer a device of volume {Volume} ({Reason}): it is left as it is, never re-attached (a filesystem on it keeps waiting); unmount it and 's3block delete {DeviceId}'",
+            EventName = "StaleDevice")]
+        public static partial void StaleDevice(ILogger logger, string device, string volume, string reason, int deviceId);
+
+        [LoggerMessage(4007, LogLevel.Warning, "The device record of volume {Volume} is not followed: {Reason}", EventName = "DeviceRecordIgnored")]
+        public static partial void RecordIgnored(ILogger logger, string volume, string reason);
+
+        [LoggerMessage(4008, LogLevel.Information, "Deleting {Device}: a dead device of volume {Volume} (stopped, or its daemon died before starting it)",
+            EventName = "DeletingDeadDevice")]
+        public static partial void DeletingDead(ILogger logger, string device, string volume);
+
+        [LoggerMessage(4009, LogLevel.Warning,
+            "{Device} is another device of volume {Volume} and is left alone (only one is re-attached); unmount it and 's3block delete {DeviceId}'",
+            EventName = "DeviceLeftAlone")]
+        public static partial void LeftAlone(ILogger logger, string device, string volume, int deviceId);
 
         [LoggerMessage(4003, LogLevel.Information, "Stopped volume {Volume}: everything is in S3, the lease is released and the device deleted", EventName = "Stopped")]
         public static partial void Stopped(ILogger logger, string volume);

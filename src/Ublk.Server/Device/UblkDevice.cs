@@ -136,7 +136,7 @@ public sealed class UblkDevice : IDisposable
                     size = SysfsSizeBytes(id);
                 }
 
-                result.Add(new UblkDeviceStatus(id, (UblkDevState)info.State, info.NrHwQueues, info.QueueDepth, info.UblksrvPid, size));
+                result.Add(new UblkDeviceStatus(id, (UblkDevState)info.State, info.NrHwQueues, info.QueueDepth, info.UblksrvPid, size, info.UblksrvFlags));
             }
 
             return result;
@@ -148,7 +148,11 @@ public sealed class UblkDevice : IDisposable
     /// <param name="backend">Where the bytes live; not disposed by the device.</param>
     /// <param name="logger">Logging; none if null.</param>
     /// <param name="observer">Told about every finished request (metrics); optional.</param>
-    public static UblkDevice Create(UblkDeviceOptions options, IBlockBackend backend, ILogger? logger = null, IUblkRequestObserver? observer = null)
+    /// <param name="beforeStart">Called with the new device's id after ADD_DEV and before START_DEV (the daemon records the
+    /// device there, so that a crash once the disk exists never leaves an unrecorded device); if it throws, the device
+    /// is removed.</param>
+    public static UblkDevice Create(
+        UblkDeviceOptions options, IBlockBackend backend, ILogger? logger = null, IUblkRequestObserver? observer = null, Action<int>? beforeStart = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(backend);
@@ -168,6 +172,7 @@ public sealed class UblkDevice : IDisposable
                 MaxIoBufBytes = (uint)options.MaxIoBytes,
                 DevId = options.DeviceId < 0 ? UblkConstants.AutoDeviceId : (uint)options.DeviceId,
                 Flags = (ulong)(options.UserRecovery ? UblkFeatures.UserRecovery | UblkFeatures.UserRecoveryReissue : UblkFeatures.None),
+                UblksrvFlags = options.ServerTag,
             };
             UblksrvCtrlDevInfo reply = AddDevice(control, request, options.DeviceId);
             deviceId = (int)reply.DevId;
@@ -182,6 +187,7 @@ public sealed class UblkDevice : IDisposable
                 options.EffectiveOptimalIoBytes(info.MaxIoBytes), options.Discard);
             control.SetParams(deviceId, parameters);
 
+            beforeStart?.Invoke(deviceId);
             device = new UblkDevice(control, backend, info, logger, observer);
             device.StartQueues();
             // Every queue has fetched every tag and is (about to be) waiting in io_uring_enter: partition-scan reads will be served.
@@ -206,7 +212,14 @@ public sealed class UblkDevice : IDisposable
     /// Re-attaches to device <paramref name="deviceId"/> left by a crashed daemon (created with user recovery).
     /// The backend must hold the same data and size. On failure the device is left as it was (quiesced).
     /// </summary>
-    public static UblkDevice Recover(int deviceId, IBlockBackend backend, ILogger? logger = null, IUblkRequestObserver? observer = null)
+    /// <param name="deviceId">The device to re-attach.</param>
+    /// <param name="backend">Where the bytes live; not disposed by the device.</param>
+    /// <param name="logger">Logging; none if null.</param>
+    /// <param name="observer">Told about every finished request (metrics); optional.</param>
+    /// <param name="expectedServerTag">When given, the device's owner tag (<see cref="UblkDeviceOptions.ServerTag"/>) must
+    /// equal it, checked right before the device is touched: a device of another owner is never recovered.</param>
+    public static UblkDevice Recover(
+        int deviceId, IBlockBackend backend, ILogger? logger = null, IUblkRequestObserver? observer = null, ulong? expectedServerTag = null)
     {
         ArgumentNullException.ThrowIfNull(backend);
         logger ??= NullLogger.Instance;
@@ -222,6 +235,12 @@ public sealed class UblkDevice : IDisposable
             catch (ErrnoException e) when (e.Errno == Errno.ENODEV)
             {
                 throw new UblkDeviceException($"there is no ublk device {deviceId} to recover", e);
+            }
+
+            if (expectedServerTag is { } tag && current.UblksrvFlags != tag)
+            {
+                throw new UblkDeviceException(
+                    $"ublk device {deviceId} belongs to another server (owner tag 0x{current.UblksrvFlags:x16}, expected 0x{tag:x16}); it was not touched");
             }
 
             var features = (UblkFeatures)current.Flags;

@@ -41,6 +41,13 @@ public sealed class UblkDeviceOptions
     /// <remarks>Defaults to true.</remarks>
     public bool UserRecovery { get; init; } = true;
 
+    /// <summary>
+    /// Who owns the device, kept by the kernel in <c>dev_info.ublksrv_flags</c> from ADD_DEV until DEL_DEV (across a
+    /// server crash and any recovery) and returned by GET_DEV_INFO, so that a server recognizes its own device.
+    /// </summary>
+    /// <remarks>Defaults to 0 (no owner).</remarks>
+    public ulong ServerTag { get; init; }
+
     /// <summary>Advertise DISCARD and WRITE_ZEROES.</summary>
     /// <remarks>Defaults to true.</remarks>
     public bool Discard { get; init; } = true;

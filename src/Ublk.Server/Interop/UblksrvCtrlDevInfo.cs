@@ -27,7 +27,8 @@ internal struct UblksrvCtrlDevInfo
     /// <summary>In: requested <see cref="UblkFeatures"/>; out: negotiated.</summary>
     [FieldOffset(24)] public ulong Flags;
 
-    /// <summary>Opaque to the kernel.</summary>
+    /// <summary>Opaque to the kernel: copied in at ADD_DEV, returned by GET_DEV_INFO, never changed until DEL_DEV (not by
+    /// a server's death nor by user recovery). S3Block keeps its owner tag here (<c>UblkDeviceOptions.ServerTag</c>).</summary>
     [FieldOffset(32)] public ulong UblksrvFlags;
 
     /// <summary>6.2+ (6.1: reserved0).</summary>

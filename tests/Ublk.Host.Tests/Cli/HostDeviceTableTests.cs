@@ -25,8 +25,8 @@ public sealed class HostDeviceTableTests
     {
         var scan = new HostDeviceScan(true,
         [
-            new(new UblkDeviceStatus(0, UblkDevState.Live, 2, 128, 1234, 1L << 30), true, "vol1", ["/mnt/a", "/mnt/b"]),
-            new(new UblkDeviceStatus(1, UblkDevState.Quiesced, 1, 64, 999, 10L << 30), false, "vol2", []),
+            new(new UblkDeviceStatus(0, UblkDevState.Live, 2, 128, 1234, 1L << 30), true, "vol1", ["/mnt/a", "/mnt/b"], DeviceBinding.Bound),
+            new(new UblkDeviceStatus(1, UblkDevState.Quiesced, 1, 64, 999, 10L << 30), false, "vol2", [], DeviceBinding.Bound),
             new(new UblkDeviceStatus(2, UblkDevState.Dead, 1, 64, -1, null), false, null, []),
         ]);
 
@@ -44,13 +44,24 @@ public sealed class HostDeviceTableTests
     [Fact]
     public void WithoutTheControlDeviceTheKernelStateIsMarkedUnknownAndExplained()
     {
-        var scan = new HostDeviceScan(true, [new(new UblkDeviceStatus(4, null, null, null, null, 1L << 30), false, "vol1", [])],
+        var scan = new HostDeviceScan(true, [new(new UblkDeviceStatus(4, null, null, null, null, 1L << 30), false, "vol1", [], DeviceBinding.RecordOnly)],
             "permission denied opening /dev/ublk-control: the ublk server must run as root (CAP_SYS_ADMIN)");
 
         var lines = Lines(scan);
 
-        Assert.Equal(["4", "/dev/ublkb4", "?", "1GiB", "?", "?", "vol1", "no"], Words(lines[2]));
+        Assert.Equal(["4", "/dev/ublkb4", "?", "1GiB", "?", "?", "vol1", "(record)", "no"], Words(lines[2]));
         Assert.Equal("(state, queues and pid unknown: permission denied opening /dev/ublk-control: the ublk server must run as root (CAP_SYS_ADMIN))", lines[3]);
+    }
+
+    [Fact]
+    public void TheVolumeColumnSaysHowTheDeviceIsBound()
+    {
+        var kernel = new UblkDeviceStatus(3, UblkDevState.Quiesced, 1, 64, 77, 1L << 30, 0x5342_0000_0000_0001);
+        Assert.Equal("vol1", HostDeviceTable.VolumeLabel(new(kernel, false, "vol1", [], DeviceBinding.Bound)));
+        Assert.Equal("vol1 (record)", HostDeviceTable.VolumeLabel(new(kernel, false, "vol1", [], DeviceBinding.RecordOnly)));
+        Assert.Equal("(s3block, unclaimed)", HostDeviceTable.VolumeLabel(new(kernel, false, null, [], DeviceBinding.UnclaimedS3Block)));
+        Assert.Equal("(not s3block)", HostDeviceTable.VolumeLabel(new(kernel, false, null, [], DeviceBinding.NotS3Block)));
+        Assert.Equal("-", HostDeviceTable.VolumeLabel(new(kernel, false, null, [], DeviceBinding.None)));
     }
 
     private static string[] Lines(HostDeviceScan scan)
