@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
-using S3Block.Block;
-using S3Block.Ublk.Device;
+using Ublk.Server.Block;
+using Ublk.Server.Device;
 using Samples.RamDisk;
 
 // Serves a RAM disk as /dev/ublkbN until SIGTERM or Ctrl+C, then removes the device. Needs root and ublk_drv.

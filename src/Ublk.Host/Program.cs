@@ -1,6 +1,6 @@
 using System.CommandLine;
 using S3Block.Ublk.Cli;
-using S3Block.Ublk.Device;
+using Ublk.Server.Device;
 
 // A daemon verb re-executes itself here with IO_FLUSHER set, so that every thread of the runtime inherits it
 // (Device/ProcessIoFlusher.cs). Nothing may run before this: output, threads, files.

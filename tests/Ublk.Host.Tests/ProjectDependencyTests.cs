@@ -1,7 +1,7 @@
 using System.Reflection;
 using S3Block.Cache.Journal;
 using S3Block.Ublk.Cli;
-using S3Block.Ublk.Device;
+using Ublk.Server.Device;
 using S3Block.Volume;
 
 namespace S3Block.Ublk.Tests;

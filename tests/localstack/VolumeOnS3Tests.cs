@@ -1,4 +1,4 @@
-using S3Block.Block;
+using Ublk.Server.Block;
 using S3Block.Cache.Journal;
 using S3Block.TestKit;
 using S3Block.TestKit.Volume;

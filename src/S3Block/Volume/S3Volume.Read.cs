@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using S3Block.Block;
+using Ublk.Server.Block;
 using S3Block.ObjectStore;
 
 namespace S3Block.Volume;

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using S3Block.Block;
+using Ublk.Server.Block;
 using S3Block.Cache.Journal;
 using S3Block.ObjectStore;
 

@@ -6,7 +6,7 @@ namespace S3Block.Ublk.Cli;
 internal static class CliCommands
 {
     /// <summary>The verbs that serve a ublk device: only these set IO_FLUSHER for the whole process (and pay for a
-    /// second runtime start to do it, see <see cref="Device.ProcessIoFlusher"/>).</summary>
+    /// second runtime start to do it, see <see cref="global::Ublk.Server.Device.ProcessIoFlusher"/>).</summary>
     private static readonly string[] DeviceServingVerbs = ["run", "recover", "serve-backend"];
 
     /// <summary>Whether this command line serves a device.</summary>

@@ -36,7 +36,7 @@ internal static class CommandRunner
             await Console.Error.WriteLineAsync($"s3block: store error: {OneLine(e.Message)}");
             return ExitCodes.Failure;
         }
-        catch (S3Block.Ublk.Device.UblkDeviceException e)
+        catch (global::Ublk.Server.Device.UblkDeviceException e)
         {
             await Console.Error.WriteLineAsync($"s3block: {OneLine(e.Message)}");
             return ExitCodes.Failure;

@@ -1,6 +1,6 @@
 using S3Block.Ublk.Configuration;
 using S3Block.Ublk.Daemon;
-using S3Block.Ublk.Interop;
+using Ublk.Server.Interop;
 
 namespace S3Block.Ublk.Cli;
 

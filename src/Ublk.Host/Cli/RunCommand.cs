@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Hosting;
-using S3Block.Ublk.Device;
+using Ublk.Server.Device;
 
 namespace S3Block.Ublk.Cli;
 

@@ -2,10 +2,10 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
-using S3Block.Block;
+using Ublk.Server.Block;
 using S3Block.Ublk.Configuration;
-using S3Block.Ublk.Device;
-using S3Block.Ublk.Interop;
+using Ublk.Server.Device;
+using Ublk.Server.Interop;
 
 namespace S3Block.Ublk.Cli;
 

@@ -86,7 +86,7 @@ internal sealed class DaemonInstanceLock : IDisposable
     /// <summary>Whether the pid file names a running daemon: then waiting cannot help. (A guard never writes it, so
     /// while a guard holds the lock the file names the dead daemon before it.)</summary>
     private static bool HeldByDaemon(string lockPath) =>
-        ReadHolder(lockPath) is { } pid && int.TryParse(pid, out var number) && Device.UblkDevice.IsProcessRunning(number);
+        ReadHolder(lockPath) is { } pid && int.TryParse(pid, out var number) && global::Ublk.Server.Device.UblkDevice.IsProcessRunning(number);
 
     private static string PidPath(string lockPath) => Path.ChangeExtension(lockPath, ".pid");
 

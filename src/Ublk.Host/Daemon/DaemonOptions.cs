@@ -24,7 +24,7 @@ internal sealed class DaemonOptions
 
     /// <summary>The daemon runs in a mount namespace of its own (the systemd unit's sandboxing sets this): once the
     /// device serves, and again before deciding at stop whether a filesystem still uses it, detach every mount of the
-    /// device inside that namespace (see <see cref="Device.MountNamespaceCopies"/>). Never set it for a daemon in the host's
+    /// device inside that namespace (see <see cref="global::Ublk.Server.Device.MountNamespaceCopies"/>). Never set it for a daemon in the host's
     /// namespace: it would unmount the user's filesystem there. Default: false.</summary>
     public bool DetachMountCopies { get; set; }
 

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using Microsoft.Extensions.Logging;
-using S3Block.Ublk.Device;
-using S3Block.Ublk.Interop;
+using Ublk.Server.Device;
+using Ublk.Server.Interop;
 using Tmds.Linux;
 
 namespace S3Block.Ublk.Daemon;

@@ -1,4 +1,4 @@
-using S3Block.Ublk.Device;
+using Ublk.Server.Device;
 
 namespace S3Block.Ublk.Daemon;
 

@@ -1,7 +1,7 @@
 using S3Block.Cache.Chunks;
 using S3Block.Cache.Journal;
-using S3Block.Ublk.Device;
-using S3Block.Ublk.Interop;
+using Ublk.Server.Device;
+using Ublk.Server.Interop;
 using S3Block.Ublk.Metrics;
 using S3Block.Volume;
 

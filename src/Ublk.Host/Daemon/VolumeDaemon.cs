@@ -4,8 +4,8 @@ using Microsoft.Extensions.Logging;
 using S3Block.Cache.Chunks;
 using S3Block.Cache.Journal;
 using S3Block.ObjectStore;
-using S3Block.Ublk.Device;
-using S3Block.Ublk.Interop;
+using Ublk.Server.Device;
+using Ublk.Server.Interop;
 using S3Block.Ublk.Systemd;
 using S3Block.Volume;
 

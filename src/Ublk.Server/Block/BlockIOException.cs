@@ -1,4 +1,4 @@
-namespace S3Block.Block;
+namespace Ublk.Server.Block;
 
 /// <summary>A block request failed with a specific errno (positive, e.g. 5 for EIO) that the device reports.</summary>
 public sealed class BlockIOException : IOException

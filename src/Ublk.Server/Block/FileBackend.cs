@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace S3Block.Block;
+namespace Ublk.Server.Block;
 
 /// <summary>
 /// A disk in a regular file, like the kernel's loop device: positional reads and writes, FLUSH = fdatasync,

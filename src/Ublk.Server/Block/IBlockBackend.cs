@@ -1,4 +1,4 @@
-namespace S3Block.Block;
+namespace Ublk.Server.Block;
 
 /// <summary>
 /// The narrow contract between the kernel-facing device (ublk) and whatever stores the bytes.

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Numerics;
 
-namespace S3Block.Block;
+namespace Ublk.Server.Block;
 
 /// <summary>
 /// A sparse in-memory disk: fixed-size pages are allocated on first write, reads of absent pages return zeros, and

@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace S3Block.Block;
+namespace Ublk.Server.Block;
 
 /// <summary>
 /// A backend that stores nothing: reads return zeros, writes are dropped, flushes and discards succeed at once.

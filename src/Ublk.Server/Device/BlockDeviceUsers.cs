@@ -1,4 +1,4 @@
-namespace S3Block.Ublk.Device;
+namespace Ublk.Server.Device;
 
 /// <summary>
 /// Who uses a block device, as the kernel says: mounts of the disk or of any of its partitions (in this process's mount

@@ -1,6 +1,6 @@
-using S3Block.Ublk.Interop;
+using Ublk.Server.Interop;
 
-namespace S3Block.Ublk.Device;
+namespace Ublk.Server.Device;
 
 /// <summary>Host-side facts about ublk block devices that several verbs check before acting.</summary>
 public static class BlockDevices

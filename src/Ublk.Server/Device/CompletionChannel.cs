@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
-using S3Block.Ublk.Interop;
-using S3Block.Ublk.IoUring;
+using Ublk.Server.Interop;
+using Ublk.Server.IoUring;
 using Tmds.Linux;
 
-namespace S3Block.Ublk.Device;
+namespace Ublk.Server.Device;
 
 /// <summary>A finished request: the tag and the result to COMMIT (bytes, 0, or -errno).</summary>
 internal readonly record struct TagCompletion(int Tag, int Result);

@@ -1,6 +1,6 @@
-using S3Block.Ublk.Interop;
+using Ublk.Server.Interop;
 
-namespace S3Block.Ublk.Device;
+namespace Ublk.Server.Device;
 
 /// <summary>How a block request ended.</summary>
 public enum UblkRequestOutcome

@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
-using S3Block.Ublk.Interop;
+using Ublk.Server.Interop;
 
-namespace S3Block.Ublk.Device;
+namespace Ublk.Server.Device;
 
 /// <summary>
 /// PR_SET_IO_FLUSHER for threads that serve block I/O (docs/ublk-protocol.md §5): it sets PF_MEMALLOC_NOIO |

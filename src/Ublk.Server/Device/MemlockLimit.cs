@@ -1,4 +1,4 @@
-namespace S3Block.Ublk.Device;
+namespace Ublk.Server.Device;
 
 /// <summary>RLIMIT_MEMLOCK as the kernel reports it in /proc/self/limits, for messages (Tmds.LibC 0.5.0 has no getrlimit).</summary>
 public static class MemlockLimit

@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using S3Block.Ublk.Interop;
+using Ublk.Server.Interop;
 using Tmds.Linux;
 
-namespace S3Block.Ublk.Device;
+namespace Ublk.Server.Device;
 
 /// <summary>
 /// IO_FLUSHER for every thread of the daemon, including the ones the .NET runtime starts before Main (GC, finalizer,

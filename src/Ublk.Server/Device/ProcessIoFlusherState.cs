@@ -1,4 +1,4 @@
-namespace S3Block.Ublk.Device;
+namespace Ublk.Server.Device;
 
 /// <summary>Whether the process's threads are created with IO_FLUSHER (see <see cref="ProcessIoFlusher"/>).</summary>
 public enum ProcessIoFlusherState

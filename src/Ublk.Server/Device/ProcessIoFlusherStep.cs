@@ -1,4 +1,4 @@
-namespace S3Block.Ublk.Device;
+namespace Ublk.Server.Device;
 
 /// <summary>What <see cref="ProcessIoFlusher.Decide"/> tells the start of Main to do.</summary>
 public enum ProcessIoFlusherStep

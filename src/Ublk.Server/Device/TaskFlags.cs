@@ -1,4 +1,4 @@
-namespace S3Block.Ublk.Device;
+namespace Ublk.Server.Device;
 
 /// <summary>
 /// The kernel's per-thread flags (<c>task_struct.flags</c>, field 9 of /proc/PID/task/TID/stat): how the daemon

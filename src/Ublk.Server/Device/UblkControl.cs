@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using S3Block.Ublk.Interop;
-using S3Block.Ublk.IoUring;
+using Ublk.Server.Interop;
+using Ublk.Server.IoUring;
 using Tmds.Linux;
 
-namespace S3Block.Ublk.Device;
+namespace Ublk.Server.Device;
 
 /// <summary>
 /// The control plane: /dev/ublk-control plus a small SQE128 io_uring. Each command is one URING_CMD submitted and

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using S3Block.Block;
-using S3Block.Ublk.Interop;
+using Ublk.Server.Block;
+using Ublk.Server.Interop;
 using Tmds.Linux;
 
-namespace S3Block.Ublk.Device;
+namespace Ublk.Server.Device;
 
 /// <summary>
 /// A ublk block device (/dev/ublkbN) served from an <see cref="IBlockBackend"/>: the facade over the control plane

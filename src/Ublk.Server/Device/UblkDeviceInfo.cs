@@ -1,6 +1,6 @@
-using S3Block.Ublk.Interop;
+using Ublk.Server.Interop;
 
-namespace S3Block.Ublk.Device;
+namespace Ublk.Server.Device;
 
 /// <summary>What a served ublk device looks like after the kernel's adjustments.</summary>
 /// <param name="DeviceId">N in /dev/ublkbN and /dev/ublkcN.</param>

@@ -1,7 +1,7 @@
 using System.Numerics;
-using S3Block.Ublk.Interop;
+using Ublk.Server.Interop;
 
-namespace S3Block.Ublk.Device;
+namespace Ublk.Server.Device;
 
 /// <summary>How to create a ublk device. Sizes are in bytes.</summary>
 public sealed class UblkDeviceOptions

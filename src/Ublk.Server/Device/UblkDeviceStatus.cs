@@ -1,6 +1,6 @@
-using S3Block.Ublk.Interop;
+using Ublk.Server.Interop;
 
-namespace S3Block.Ublk.Device;
+namespace Ublk.Server.Device;
 
 /// <summary>What the kernel says about one existing ublk device (any owner), for <c>s3block list</c>.</summary>
 /// <param name="DeviceId">N in /dev/ublkbN.</param>

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace S3Block.Ublk.Device;
+namespace Ublk.Server.Device;
 
 /// <summary>Log messages of the ublk server, with stable event ids.</summary>
 internal static partial class UblkLog

@@ -1,7 +1,7 @@
 using System.Numerics;
-using S3Block.Ublk.Interop;
+using Ublk.Server.Interop;
 
-namespace S3Block.Ublk.Device;
+namespace Ublk.Server.Device;
 
 /// <summary>Builds the SET_PARAMS payload (BASIC + DISCARD; never DEVT) from validated options.</summary>
 internal static class UblkParamsBuilder

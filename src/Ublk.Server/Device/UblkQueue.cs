@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
-using S3Block.Block;
-using S3Block.Ublk.Interop;
-using S3Block.Ublk.IoUring;
+using Ublk.Server.Block;
+using Ublk.Server.Interop;
+using Ublk.Server.IoUring;
 using Tmds.Linux;
 
-namespace S3Block.Ublk.Device;
+namespace Ublk.Server.Device;
 
 /// <summary>What a queue needs to know about its device.</summary>
 internal sealed record UblkQueueConfig(

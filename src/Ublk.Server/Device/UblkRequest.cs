@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging;
-using S3Block.Block;
-using S3Block.Ublk.Interop;
+using Ublk.Server.Block;
+using Ublk.Server.Interop;
 
-namespace S3Block.Ublk.Device;
+namespace Ublk.Server.Device;
 
 /// <summary>
 /// The backend half of one tag: runs the request against the <see cref="IBlockBackend"/>, either as a reusable

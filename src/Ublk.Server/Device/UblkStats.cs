@@ -1,4 +1,4 @@
-namespace S3Block.Ublk.Device;
+namespace Ublk.Server.Device;
 
 /// <summary>
 /// Per-device request counters, updated lock-free by queue threads (requests) and thread-pool threads (failures).

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using Tmds.Linux;
 
-namespace S3Block.Ublk.Interop;
+namespace Ublk.Server.Interop;
 
 /// <summary>
 /// Page-aligned native memory exposed as <see cref="Memory{T}"/>. The kernel copies request data into and out of

@@ -1,4 +1,4 @@
-namespace S3Block.Ublk.Interop;
+namespace Ublk.Server.Interop;
 
 /// <summary>
 /// Linux errno values (x86-64 and arm64 share them) that this project names explicitly.

@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 
-namespace S3Block.Ublk.Interop;
+namespace Ublk.Server.Interop;
 
 /// <summary>A system call (or a kernel command answered through io_uring) failed with an errno.</summary>
 public sealed class ErrnoException : IOException

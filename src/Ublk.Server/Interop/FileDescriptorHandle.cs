@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Tmds.Linux;
 
-namespace S3Block.Ublk.Interop;
+namespace Ublk.Server.Interop;
 
 /// <summary>An owned Linux file descriptor (ring fd, /dev/ublk-control, /dev/ublkcN, eventfd). Closed exactly once.</summary>
 internal sealed class FileDescriptorHandle : SafeHandle

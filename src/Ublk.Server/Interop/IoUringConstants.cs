@@ -1,4 +1,4 @@
-namespace S3Block.Ublk.Interop;
+namespace Ublk.Server.Interop;
 
 /// <summary><c>IORING_SETUP_*</c> flags for io_uring_setup.</summary>
 [Flags]

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace S3Block.Ublk.Interop;
+namespace Ublk.Server.Interop;
 
 /// <summary><c>struct io_uring_params</c> (120 bytes), passed to io_uring_setup.</summary>
 [StructLayout(LayoutKind.Explicit, Size = 120)]

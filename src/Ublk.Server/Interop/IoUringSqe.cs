@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace S3Block.Ublk.Interop;
+namespace Ublk.Server.Interop;
 
 /// <summary>
 /// <c>struct io_uring_sqe</c>, 64 bytes. Unions are overlapping fields: <see cref="Offset"/> /

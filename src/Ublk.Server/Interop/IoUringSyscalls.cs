@@ -1,6 +1,6 @@
 using Tmds.Linux;
 
-namespace S3Block.Ublk.Interop;
+namespace Ublk.Server.Interop;
 
 /// <summary>
 /// The three io_uring system calls, through Tmds.LibC. Results are returned kernel-style: ≥ 0, or <c>-errno</c>.

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace S3Block.Ublk.Interop;
+namespace Ublk.Server.Interop;
 
 /// <summary>
 /// The libc entry points the ublk server needs that Tmds.LibC 0.5.0 lacks (prctl with PR_SET_IO_FLUSHER, gettid,

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Tmds.Linux;
 
-namespace S3Block.Ublk.Interop;
+namespace Ublk.Server.Interop;
 
 /// <summary>An owned mmap(2) region; munmap'd exactly once.</summary>
 internal sealed unsafe class MappedRegion : SafeHandle

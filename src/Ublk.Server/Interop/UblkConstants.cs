@@ -1,4 +1,4 @@
-namespace S3Block.Ublk.Interop;
+namespace Ublk.Server.Interop;
 
 /// <summary>Control command numbers (<c>_IOC_NR</c> of <c>UBLK_U_CMD_*</c>; the legacy cmd_op equals the number).</summary>
 internal enum UblkCtrlCmd : byte

@@ -1,4 +1,4 @@
-namespace S3Block.Ublk.Interop;
+namespace Ublk.Server.Interop;
 
 /// <summary>
 /// Builds cmd_op values. Legacy encoding is the bare command number (6.1); ioctl encoding is

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace S3Block.Ublk.Interop;
+namespace Ublk.Server.Interop;
 
 /// <summary>
 /// <c>struct ublk_params</c> up to and including DEVT: 80 bytes, the 6.2–6.5 layout (§1.7). The kernel clamps

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace S3Block.Ublk.Interop;
+namespace Ublk.Server.Interop;
 
 /// <summary>
 /// <c>struct ublksrv_ctrl_cmd</c> (32 bytes): the payload of a control command, placed at SQE offset 48

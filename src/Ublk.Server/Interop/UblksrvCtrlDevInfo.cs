@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace S3Block.Ublk.Interop;
+namespace Ublk.Server.Interop;
 
 /// <summary><c>struct ublksrv_ctrl_dev_info</c> (64 bytes): ADD_DEV input/output and GET_DEV_INFO output (§1.6).</summary>
 [StructLayout(LayoutKind.Explicit, Size = 64)]

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace S3Block.Ublk.Interop;
+namespace Ublk.Server.Interop;
 
 /// <summary><c>struct ublksrv_io_cmd</c> (16 bytes at SQE offset 48): FETCH_REQ / COMMIT_AND_FETCH_REQ payload (§2.4).</summary>
 [StructLayout(LayoutKind.Explicit, Size = 16)]

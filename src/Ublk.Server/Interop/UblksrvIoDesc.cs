@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace S3Block.Ublk.Interop;
+namespace Ublk.Server.Interop;
 
 /// <summary>
 /// <c>struct ublksrv_io_desc</c> (24 bytes): one entry per tag in the read-only descriptor array the server mmaps

@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
-using S3Block.Ublk.Interop;
+using Ublk.Server.Interop;
 using Tmds.Linux;
 
-namespace S3Block.Ublk.IoUring;
+namespace Ublk.Server.IoUring;
 
 /// <summary>
 /// One io_uring instance: the ring fd, the mmap'd SQ/CQ rings and SQE array, and the head/tail protocol.

@@ -1,6 +1,6 @@
-using S3Block.Ublk.Interop;
+using Ublk.Server.Interop;
 
-namespace S3Block.Ublk.IoUring;
+namespace Ublk.Server.IoUring;
 
 /// <summary>
 /// Fills SQEs handed out by <see cref="IoUringRing.GetSqe"/> (already zeroed). The fd handles must stay open

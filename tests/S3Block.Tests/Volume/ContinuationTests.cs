@@ -21,7 +21,7 @@ public sealed class ContinuationTests : IDisposable
         await using (var first = await _harness.OpenAsync())
         {
             Assert.True(first.ContinuesThisNodesWrites); // a new volume: nobody wrote it
-            await first.WriteAsync(0, new byte[4096], S3Block.Block.WriteFlags.None, Ct);
+            await first.WriteAsync(0, new byte[4096], Ublk.Server.Block.WriteFlags.None, Ct);
             await first.FlushAsync(Ct);
             await first.CrashForTestsAsync(); // a daemon killed: its device stays quiesced
         }
@@ -36,7 +36,7 @@ public sealed class ContinuationTests : IDisposable
         await using (var other = await OpenAsync(otherNode, "other"))
         {
             Assert.False(other.ContinuesThisNodesWrites); // the first node's devices show data this node never served
-            await other.WriteAsync(0, new byte[4096], S3Block.Block.WriteFlags.None, Ct);
+            await other.WriteAsync(0, new byte[4096], Ublk.Server.Block.WriteFlags.None, Ct);
             await other.CloseAsync(drain: true, progress: null, Ct);
         }
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using S3Block.Block;
+using Ublk.Server.Block;
 using S3Block.Cache.Journal;
 using S3Block.TestKit.Volume;
 using S3Block.Volume;

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using S3Block.Block;
+using Ublk.Server.Block;
 using S3Block.ObjectStore;
 using S3Block.Volume;
 

@@ -1,4 +1,4 @@
-using S3Block.Block;
+using Ublk.Server.Block;
 
 namespace S3Block.Ublk.Tests.Backends;
 

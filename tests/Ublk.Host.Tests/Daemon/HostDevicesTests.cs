@@ -1,6 +1,6 @@
 using S3Block.Ublk.Daemon;
-using S3Block.Ublk.Device;
-using S3Block.Ublk.Interop;
+using Ublk.Server.Device;
+using Ublk.Server.Interop;
 
 namespace S3Block.Ublk.Tests.Daemon;
 

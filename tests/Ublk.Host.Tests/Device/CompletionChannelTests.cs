@@ -1,7 +1,7 @@
 using Tmds.Linux;
-using S3Block.Ublk.Device;
-using S3Block.Ublk.Interop;
-using S3Block.Ublk.IoUring;
+using Ublk.Server.Device;
+using Ublk.Server.Interop;
+using Ublk.Server.IoUring;
 
 namespace S3Block.Ublk.Tests.Device;
 

@@ -1,5 +1,5 @@
-using S3Block.Ublk.Device;
-using S3Block.Ublk.Interop;
+using Ublk.Server.Device;
+using Ublk.Server.Interop;
 
 namespace S3Block.Ublk.Tests.Device;
 

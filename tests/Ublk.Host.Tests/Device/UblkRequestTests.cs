@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using S3Block.Block;
-using S3Block.Ublk.Device;
-using S3Block.Ublk.Interop;
+using Ublk.Server.Block;
+using Ublk.Server.Device;
+using Ublk.Server.Interop;
 using S3Block.TestKit;
 
 namespace S3Block.Ublk.Tests.Device;

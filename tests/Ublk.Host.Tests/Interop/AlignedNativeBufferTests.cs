@@ -1,4 +1,4 @@
-using S3Block.Ublk.Interop;
+using Ublk.Server.Interop;
 
 namespace S3Block.Ublk.Tests.Interop;
 

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
-using S3Block.Ublk.Interop;
-using S3Block.Ublk.IoUring;
+using Ublk.Server.Interop;
+using Ublk.Server.IoUring;
 
 namespace S3Block.Ublk.Tests.Interop;
 

@@ -2,7 +2,7 @@ using Tmds.Linux;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using S3Block.Ublk.Interop;
+using Ublk.Server.Interop;
 
 namespace S3Block.Ublk.Tests.Interop;
 

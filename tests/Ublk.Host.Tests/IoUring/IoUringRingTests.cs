@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
-using S3Block.Ublk.Interop;
-using S3Block.Ublk.IoUring;
+using Ublk.Server.Interop;
+using Ublk.Server.IoUring;
 using Tmds.Linux;
 
 namespace S3Block.Ublk.Tests.IoUring;
