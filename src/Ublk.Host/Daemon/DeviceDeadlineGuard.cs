@@ -33,18 +33,20 @@ internal static partial class DeviceDeadlineGuard
 
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
 
-    /// <summary>Starts the guard for the device this process serves, unless the deadline is off. Never throws: a
-    /// daemon without a guard still serves (and says so).</summary>
-    public static void Start(DaemonOptions daemon, UblkDeviceInfo device, ILogger logger)
+    /// <summary>Starts the guard for the device this process serves, unless the deadline is off, and returns it (null
+    /// when there is none). Never throws: a daemon without a guard still serves (and says so).</summary>
+    public static Process? Start(DaemonOptions daemon, UblkDeviceInfo device, ILogger logger)
     {
         if (daemon.RecoveryDeadline <= TimeSpan.Zero)
         {
-            return;
+            return null;
         }
 
         try
         {
-            var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+            // Working directory "/": the guard may outlive the daemon, and must not keep the file system the daemon
+            // was started in busy (an umount right after the daemon's stop would fail).
+            var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, WorkingDirectory = "/" };
             if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
             {
                 start.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location); // "dotnet s3block.dll"
@@ -61,12 +63,37 @@ internal static partial class DeviceDeadlineGuard
             }
 
             // stdout/stderr are inherited: the guard's lines land where the daemon's do (the unit's journal, a terminal).
-            using var guard = Process.Start(start)!;
+            var guard = Process.Start(start)!;
             GuardLog.Started(logger, guard.Id, device.BlockDevicePath, daemon.RecoveryDeadline);
+            return guard;
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
         {
             GuardLog.NotStarted(logger, e, device.BlockDevicePath);
+            return null;
+        }
+    }
+
+    /// <summary>Ends the guard once its device is deleted: there is nothing left to guard, and after a clean stop no
+    /// process of the daemon may linger (an umount of the state folder's file system, systemd's cgroup).</summary>
+    public static void Stop(Process? guard)
+    {
+        if (guard is null)
+        {
+            return;
+        }
+
+        using (guard)
+        {
+            try
+            {
+                guard.Kill();
+                guard.WaitForExit(TimeSpan.FromSeconds(5));
+            }
+            catch (InvalidOperationException)
+            {
+                // It has exited already.
+            }
         }
     }
 

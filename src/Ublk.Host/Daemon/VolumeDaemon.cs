@@ -42,6 +42,7 @@ internal sealed partial class VolumeDaemon(
     private UblkDevice? _device;
     private PosixSignalRegistration? _flushSignal;
     private DaemonInstanceLock? _instanceLock;
+    private System.Diagnostics.Process? _guard;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -92,7 +93,7 @@ internal sealed partial class VolumeDaemon(
         var volume = _volume;
         // Creating or recovering blocks until the kernel has the queues; never on a thread-pool thread it could starve.
         (_device, var recover) = await RunOnDedicatedThreadAsync(() => AttachDevice(record, volume));
-        DeviceDeadlineGuard.Start(daemon, _device.Info, logger);
+        _guard = DeviceDeadlineGuard.Start(daemon, _device.Info, logger);
         metrics.Attach(volume, _cache, _device);
         await DetachMountCopiesAsync();
 
@@ -148,6 +149,7 @@ internal sealed partial class VolumeDaemon(
         await _volume.CloseAsync(drain: true, progress: null, cancellationToken);
         metrics.Detach();
         _device.Delete();
+        DeviceDeadlineGuard.Stop(_guard);
         DeviceRecord.Delete(daemon.DeviceRecordPath);
         _cache?.Dispose();
         _store?.Dispose();
