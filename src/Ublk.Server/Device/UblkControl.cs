@@ -149,13 +149,13 @@ public sealed unsafe class UblkControl : IDisposable
         return info;
     }
 
-    /// <summary>GET_DEV_INFO as a status (state, queues, server pid; no size); null when the device does not exist.</summary>
+    /// <summary>GET_DEV_INFO as a status (state, queues, server pid, owner tag; no size); null when the device does not exist.</summary>
     public UblkDeviceStatus? TryGetStatus(int devId)
     {
         try
         {
             var info = GetDeviceInfo(devId);
-            return new UblkDeviceStatus(devId, (UblkDevState)info.State, info.NrHwQueues, info.QueueDepth, info.UblksrvPid, SizeBytes: null);
+            return new UblkDeviceStatus(devId, (UblkDevState)info.State, info.NrHwQueues, info.QueueDepth, info.UblksrvPid, SizeBytes: null, info.UblksrvFlags);
         }
         catch (ErrnoException e) when (e.Errno == Errno.ENODEV)
         {

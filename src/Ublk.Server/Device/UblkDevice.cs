@@ -116,12 +116,7 @@ public sealed class UblkDevice : IDisposable
                     continue;
                 }
 
-                UblksrvCtrlDevInfo info;
-                try
-                {
-                    info = control.GetDeviceInfo(id);
-                }
-                catch (ErrnoException e) when (e.Errno == Errno.ENODEV)
+                if (control.TryGetStatus(id) is not { } status)
                 {
                     continue; // deleted since we listed the ids
                 }
@@ -136,7 +131,7 @@ public sealed class UblkDevice : IDisposable
                     size = SysfsSizeBytes(id);
                 }
 
-                result.Add(new UblkDeviceStatus(id, (UblkDevState)info.State, info.NrHwQueues, info.QueueDepth, info.UblksrvPid, size, info.UblksrvFlags));
+                result.Add(status with { SizeBytes = size });
             }
 
             return result;
