@@ -109,7 +109,7 @@ public sealed class DaemonRunTests(DaemonRun run) : IClassFixture<DaemonRun>
     public void Sigterm_with_a_mounted_filesystem_leaves_the_device_for_recovery_without_io_errors()
     {
         var section = run["sigterm-mounted"];
-        GuestAssert.Contains("rc=0", section);
+        GuestAssert.Contains("rc=3", section); // ExitCodes.DeviceLeftAttached
         GuestAssert.Matches(@"is still in use: /dev/ublkb\d+ is mounted at /tmp/mnt", section);
         GuestAssert.Contains("device kept", section);
         GuestAssert.Matches(@"ready: serving volume vol1 on /dev/ublkb\d+ \(recovered", section);

@@ -25,7 +25,8 @@ internal static class DaemonHost
             .AddSingleton(settings.Journal).AddSingleton(settings.Cache).AddSingleton(settings.Store)
             .AddSingleton<DaemonStoreFactory>()
             .AddSingleton<MetricsBridge>()
-            .AddHostedService<VolumeDaemon>();
+            .AddSingleton<VolumeDaemon>()
+            .AddHostedService(services => services.GetRequiredService<VolumeDaemon>());
         return builder.Build();
     }
 }

@@ -11,6 +11,10 @@ internal static class ExitCodes
     /// <summary>The configuration or command line is wrong; nothing was touched.</summary>
     public const int ConfigurationError = 2;
 
+    /// <summary>A stop (SIGTERM) found the device in use and left it attached for the next daemon: everything is in S3,
+    /// but the device still exists, and its I/O fails after Daemon:RecoveryDeadline unless a daemon re-attaches it.</summary>
+    public const int DeviceLeftAttached = 3;
+
     /// <summary>Interrupted by SIGINT/SIGTERM.</summary>
     public const int Cancelled = 130;
 }

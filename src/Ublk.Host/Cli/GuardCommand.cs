@@ -3,7 +3,7 @@ using S3Block.Ublk.Daemon;
 
 namespace S3Block.Ublk.Cli;
 
-/// <summary><c>s3block guard</c> (hidden): the recovery-deadline guard that <c>run</c> starts beside the daemon
+/// <summary><c>s3block guard</c> (hidden): the recovery-deadline guard that a daemon starts for its device
 /// (<see cref="DeviceDeadlineGuard"/>). Not for people: every argument comes from the daemon.</summary>
 internal static class GuardCommand
 {
@@ -11,21 +11,24 @@ internal static class GuardCommand
 
     private static readonly Option<int> Device = new("--device") { Required = true };
 
+    private static readonly Option<ulong> OwnerTag = new("--owner-tag") { Required = true };
+
     private static readonly Option<int> DaemonPid = new("--daemon-pid") { Required = true };
 
     private static readonly Option<TimeSpan> Deadline = new("--deadline") { Required = true };
 
-    private static readonly Option<string> Lock = new("--lock") { Required = true };
+    private static readonly Option<string> State = new("--state") { Required = true };
 
     public static Command Create()
     {
-        var command = new Command(DeviceDeadlineGuard.Verb, "Stop a device whose daemon is gone once no daemon came back within the deadline (started by 'run').")
+        var command = new Command(DeviceDeadlineGuard.Verb, "Stop a device that has had no daemon for the deadline (started by 'run').")
         {
-            Volume, Device, DaemonPid, Deadline, Lock,
+            Volume, Device, OwnerTag, DaemonPid, Deadline, State,
         };
         command.Hidden = true;
-        command.SetAction(parse => DeviceDeadlineGuard.Run(parse.GetValue(Volume)!, parse.GetValue(Device), parse.GetValue(DaemonPid),
-            parse.GetValue(Deadline), parse.GetValue(Lock)!, Console.Error));
+        command.SetAction(parse => DeviceDeadlineGuard.Run(
+            new GuardArguments(parse.GetValue(Volume)!, parse.GetValue(Device), parse.GetValue(OwnerTag), parse.GetValue(DaemonPid),
+                parse.GetValue(Deadline), parse.GetValue(State)!)));
         return command;
     }
 }

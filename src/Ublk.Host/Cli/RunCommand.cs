@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Ublk.Server.Device;
 
@@ -53,7 +54,9 @@ internal static class RunCommand
         BlockDevices.RequireUblkDriver();
 
         using var host = DaemonHost.Build(settings, context.Configuration);
+        // Resolved before RunAsync, which disposes the host (and its services) when it returns.
+        var daemon = host.Services.GetRequiredService<S3Block.Ublk.Daemon.VolumeDaemon>();
         await host.RunAsync(cancellationToken);
-        return ExitCodes.Success;
+        return daemon.LeftAttached ? ExitCodes.DeviceLeftAttached : ExitCodes.Success;
     }
 }

@@ -28,11 +28,12 @@ internal sealed class DaemonOptions
     /// namespace: it would unmount the user's filesystem there. Default: false.</summary>
     public bool DetachMountCopies { get; set; }
 
-    /// <summary>How long a device whose daemon is gone may wait for a new one before it is stopped, so that its queued
-    /// and new I/O fail (EIO) instead of hanging for ever (D state). The time counts from the last moment any daemon of
-    /// the volume ran on this host (held <see cref="InstanceLockPath"/>): a daemon that is starting again, however long
-    /// its journal replay takes, always wins. A small guard process that <c>run</c> starts beside the daemon
-    /// (<see cref="DeviceDeadlineGuard"/>) stops the device. <see cref="TimeSpan.Zero"/>: no guard, I/O waits for ever.
+    /// <summary>How long a device may have no daemon (its daemon died, or stopped leaving it attached because it was in
+    /// use) before it is stopped, so that its queued and new I/O fail (EIO) instead of hanging for ever (D state). The
+    /// time counts from the moment the device lost its daemon; a daemon that re-attaches it within the time wins, one
+    /// that is merely starting (replaying its journal, waiting for S3) does not stop the clock, because one stuck there
+    /// would leave the device hanging for ever. A small guard process that the daemon starts for its device
+    /// (<see cref="DeviceDeadlineGuard"/>) stops it. <see cref="TimeSpan.Zero"/>: no guard, I/O waits for ever.
     /// Default: 5 minutes.</summary>
     public TimeSpan RecoveryDeadline { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -43,10 +44,15 @@ internal sealed class DaemonOptions
 
     public string DefaultCacheFolder => Path.Combine(StateDirectory, Volume, "cache");
 
-    public string DeviceRecordPath => Path.Combine(StateDirectory, Volume, DeviceRecord.FileName);
+    public string DeviceRecordPath => Path.Combine(VolumeStateFolder, DeviceRecord.FileName);
+
+    /// <summary>This volume's local state: journal, device record, instance and guard locks.</summary>
+    public string VolumeStateFolder => Path.Combine(StateDirectory, Volume);
+
+    public const string InstanceLockFileName = "daemon.lock";
 
     /// <summary>Held by the daemon serving the volume (see <see cref="DaemonInstanceLock"/>).</summary>
-    public string InstanceLockPath => Path.Combine(StateDirectory, Volume, "daemon.lock");
+    public string InstanceLockPath => Path.Combine(VolumeStateFolder, InstanceLockFileName);
 
     public IEnumerable<string> Validate()
     {

@@ -10,42 +10,62 @@ namespace S3Block.Ublk.Daemon;
 
 /// <summary>
 /// Fails the I/O of a device whose daemon is gone for good, instead of letting it hang for ever: a small process
-/// (<c>s3block guard</c>) that <c>run</c> starts beside the daemon once the device serves. When the daemon is gone and
-/// no daemon of the volume has run for <see cref="DaemonOptions.RecoveryDeadline"/>, it stops the device (STOP_DEV on
-/// a quiesced device fails every queued request, then removes the disk) and deletes it.
+/// (<c>s3block guard</c>) that a daemon starts for its device right before it creates (START_DEV) or re-attaches it.
+/// Once the device has had no daemon for <see cref="DaemonOptions.RecoveryDeadline"/> it stops the device (STOP_DEV on a
+/// quiesced device fails every queued request, then removes the disk) and deletes it.
 /// </summary>
 /// <remarks>
 /// <para>The kernel would do this itself with <c>UBLK_F_USER_RECOVERY_FAIL_IO</c> (6.13+), but that flag fails I/O at
 /// once while no daemon runs, also during an ordinary restart; Debian's 6.12 has no deadline of its own. So the guard
 /// stands outside the daemon, which it must survive: it is the daemon's child in a session of its own, and the systemd
 /// unit uses <c>KillMode=process</c> so that a crash of the daemon does not take the guard with it.</para>
-/// <para>"A daemon runs" is the volume's instance lock (<see cref="DaemonInstanceLock"/>), which every daemon takes
-/// first thing: a daemon coming back, however long its journal replay or its wait for S3, holds it and restarts the
-/// clock. The guard takes the lock itself while it stops the device, so a daemon starting at that moment waits and
-/// then creates a new device instead of recovering a half-stopped one. The guard ends when the device is gone, when
-/// another daemon re-attached it (the device's server pid changed; that daemon has a guard of its own) or after
-/// stopping it.</para>
+/// <para>One guard per device (<see cref="DeviceGuardLock"/>), the newest: a daemon that re-attaches the device starts
+/// its own guard (with its own deadline and its own program) before it touches the device, and that guard ends its
+/// predecessor's and takes over, so there is no moment between two daemons without a guard. The daemon starts a new
+/// one should its guard die. What counts is the kernel's state of the device (<see cref="DeviceAbandonment"/>), not
+/// the volume's instance lock: a daemon stuck in its start holds that lock for ever. A daemon that is re-attaching the
+/// device holds <c>recover.N.lock</c> meanwhile, and the guard stops the device only under that lock, so it never stops
+/// one in the middle of its recovery.</para>
+/// <para>It runs with IO_FLUSHER and its memory locked (mlockall): at the deadline it must not wait on reclaim or swap
+/// that may involve the stuck device. Its lines go to <c>guard.log</c> in the volume's state folder, and also to the
+/// journal under systemd; never to the daemon's terminal or pipe, which may be gone long before the guard ends (a
+/// failed write must not end it) or which would keep a pipe's reader waiting for the guard too.</para>
 /// </remarks>
 internal static partial class DeviceDeadlineGuard
 {
     /// <summary>The hidden verb that runs the guard.</summary>
     public const string Verb = "guard";
 
+    /// <summary>The guard's log, in the volume's state folder.</summary>
+    public const string LogFileName = "guard.log";
+
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
 
-    /// <summary>Starts the guard for the device this process serves, unless the deadline is off, and returns it (null
-    /// when there is none). Never throws: a daemon without a guard still serves (and says so).</summary>
-    public static Process? Start(DaemonOptions daemon, UblkDeviceInfo device, ILogger logger)
-    {
-        if (daemon.RecoveryDeadline <= TimeSpan.Zero)
-        {
-            return null;
-        }
+    /// <summary>How long a new guard waits for its predecessor to end.</summary>
+    private static readonly TimeSpan TakeOverWait = TimeSpan.FromSeconds(10);
 
+    /// <summary>Starts the guard for device <paramref name="deviceId"/> (it ends a guard a previous daemon left for it) and
+    /// returns it; with the deadline off it starts none and ends any. Never throws: a daemon without a guard still
+    /// serves (and says so).</summary>
+    public static Process? Start(DaemonOptions daemon, int deviceId, ulong ownerTag, ILogger logger)
+    {
+        var device = UblkConstants.BlockDevicePath(deviceId);
         try
         {
+            if (daemon.RecoveryDeadline <= TimeSpan.Zero)
+            {
+                if (DeviceGuardLock.IsHeld(DeviceGuardLock.PathFor(daemon.VolumeStateFolder, deviceId)))
+                {
+                    DeviceGuardLock.EndHolder(daemon.VolumeStateFolder, deviceId, TakeOverWait);
+                    GuardLog.EndedForOff(logger, device);
+                }
+
+                return null;
+            }
+
             // Working directory "/": the guard may outlive the daemon, and must not keep the file system the daemon
-            // was started in busy (an umount right after the daemon's stop would fail).
+            // was started in busy (an umount right after the daemon's stop would fail). Its output is its own (it
+            // replaces 0, 1 and 2 first thing), and it runs with IO_FLUSHER like the daemon (Program re-executes it).
             var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, WorkingDirectory = "/" };
             if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
             {
@@ -54,128 +74,284 @@ internal static partial class DeviceDeadlineGuard
 
             foreach (var argument in (string[])[Verb,
                          "--volume", daemon.Volume,
-                         "--device", device.DeviceId.ToString(CultureInfo.InvariantCulture),
+                         "--device", deviceId.ToString(CultureInfo.InvariantCulture),
+                         "--owner-tag", ownerTag.ToString(CultureInfo.InvariantCulture),
                          "--daemon-pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
                          "--deadline", daemon.RecoveryDeadline.ToString("c", CultureInfo.InvariantCulture),
-                         "--lock", Path.GetFullPath(daemon.InstanceLockPath)])
+                         "--state", Path.GetFullPath(daemon.VolumeStateFolder)])
             {
                 start.ArgumentList.Add(argument);
             }
 
-            // stdout/stderr are inherited: the guard's lines land where the daemon's do (the unit's journal, a terminal).
             var guard = Process.Start(start)!;
-            GuardLog.Started(logger, guard.Id, device.BlockDevicePath, daemon.RecoveryDeadline);
+            GuardLog.Started(logger, guard.Id, device, daemon.RecoveryDeadline, Path.Combine(daemon.VolumeStateFolder, LogFileName));
             return guard;
         }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException
+                                      or UnauthorizedAccessException)
         {
-            GuardLog.NotStarted(logger, e, device.BlockDevicePath);
+            GuardLog.NotStarted(logger, e, device);
             return null;
         }
     }
 
-    /// <summary>Ends the guard once its device is deleted: there is nothing left to guard, and after a clean stop no
-    /// process of the daemon may linger (an umount of the state folder's file system, systemd's cgroup).</summary>
-    public static void Stop(Process? guard)
+    /// <summary>While the daemon serves: starts a new guard if the one it started has died (killed, OOM); returns the
+    /// guard to keep.</summary>
+    public static Process? Restart(Process? guard, DaemonOptions daemon, int deviceId, ulong ownerTag, ILogger logger)
     {
-        if (guard is null)
+        if (daemon.RecoveryDeadline <= TimeSpan.Zero || guard is { HasExited: false })
         {
-            return;
+            return guard;
         }
 
-        using (guard)
+        GuardLog.Died(logger, UblkConstants.BlockDevicePath(deviceId), guard?.ExitCode);
+        guard?.Dispose();
+        return Start(daemon, deviceId, ownerTag, logger);
+    }
+
+    /// <summary>After a clean stop deleted the device: ends the guard, so that no process of the daemon lingers (an
+    /// umount of the state folder's file system, systemd's cgroup).</summary>
+    public static void AwaitEnd(Process? guard, DaemonOptions daemon, int deviceId, ILogger logger)
+    {
+        if (guard is not null)
         {
-            try
+            using (guard)
             {
-                guard.Kill();
-                guard.WaitForExit(TimeSpan.FromSeconds(5));
+                try
+                {
+                    guard.Kill();
+                    guard.WaitForExit(TimeSpan.FromSeconds(5));
+                }
+                catch (InvalidOperationException)
+                {
+                    // It has exited already.
+                }
             }
-            catch (InvalidOperationException)
-            {
-                // It has exited already.
-            }
+        }
+
+        if (!DeviceGuardLock.EndHolder(daemon.VolumeStateFolder, deviceId, TimeSpan.FromSeconds(5)))
+        {
+            GuardLog.StillRunning(logger, UblkConstants.BlockDevicePath(deviceId));
         }
     }
 
     /// <summary>The guard's body (<c>s3block guard</c>). Returns when there is nothing left to guard.</summary>
-    public static int Run(string volume, int deviceId, int daemonPid, TimeSpan deadline, string lockPath, TextWriter log)
+    public static int Run(GuardArguments arguments)
     {
         // A session of its own: Ctrl+C in the daemon's terminal (SIGINT to the foreground process group) is not for it.
         _ = LibC.setsid();
-        var device = UblkConstants.BlockDevicePath(deviceId);
-
-        // While the daemon (the parent) lives there is nothing to do; once it is gone this process has a new parent.
-        while (LibC.getppid() == daemonPid)
+        using var log = GuardOutput.Open(Path.Combine(arguments.VolumeFolder, LogFileName));
+        var device = UblkConstants.BlockDevicePath(arguments.DeviceId);
+        if (ProcessMemoryLock.TryLockAllOnFault() is { } notLocked)
         {
-            Thread.Sleep(Poll);
+            log.Say($"{device}: {notLocked}; the guard's memory may be swapped out");
         }
 
-        using var control = UblkControl.Open();
-        var sinceDaemon = Stopwatch.StartNew();
-        while (true)
+        FileStream? guardLock = null;
+        UblkControl? control = null;
+        try
         {
-            if (!StillAbandoned(control, deviceId, daemonPid, out var state))
+            // Until it holds its lock and the control device, it retries like any other round: a guard that gave up
+            // here (a full state disk) after ending its predecessor would leave the device unguarded.
+            while (guardLock is null || control is null)
             {
-                return 0;
+                try
+                {
+                    guardLock ??= TakeOver(arguments, log);
+                    if (guardLock is null)
+                    {
+                        return 0;
+                    }
+
+                    control ??= UblkControl.Open();
+                }
+                catch (Exception e)
+                {
+                    log.SayOnce($"{device}: {e.GetType().Name}: {e.Message} (trying again)");
+                    Thread.Sleep(Poll);
+                }
             }
 
-            using (var taken = DaemonInstanceLock.TryTakeExisting(lockPath, out var held))
-            {
-                if (held)
-                {
-                    sinceDaemon.Restart(); // a daemon of the volume is (re)starting: it recovers the device, not us
-                }
-                else if (sinceDaemon.Elapsed >= deadline && state == UblkDevState.Quiesced
-                         && StillAbandoned(control, deviceId, daemonPid, out state) && state == UblkDevState.Quiesced)
-                {
-                    log.WriteLine($"s3block guard: no daemon has served volume {volume} for {deadline:c} (Daemon:RecoveryDeadline): " +
-                                  $"stopping {device}, whose waiting and new I/O now fails. What the daemon acknowledged is in its " +
-                                  "journal; the next 'run' of the volume uploads it.");
-                    log.Flush();
-                    UblkDevice.DeleteExisting(deviceId);
-                    // The record would send the next daemon of this volume to device id N, which the kernel may by
-                    // then have given to another volume: without it, that daemon creates a device of its own.
-                    var record = Path.Combine(Path.GetDirectoryName(lockPath)!, DeviceRecord.FileName);
-                    try
-                    {
-                        if (DeviceRecord.Read(record)?.DeviceId == deviceId)
-                        {
-                            File.Delete(record);
-                        }
-                    }
-                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                    {
-                        log.WriteLine($"s3block guard: could not remove {record}: {e.Message}");
-                    }
+            return Watch(control, arguments, log);
+        }
+        finally
+        {
+            control?.Dispose();
+            guardLock?.Dispose();
+        }
+    }
 
-                    log.WriteLine($"s3block guard: stopped and deleted {device} (device {deviceId}) of volume {volume}");
+    /// <summary>Takes the device's guard lock; the newest guard wins, so the one a previous daemon left (it may run
+    /// another program or deadline) is ended. Under the device's recovery lock, so the previous guard is never ended in
+    /// the middle of stopping the device. Null when a previous guard would not end.</summary>
+    private static FileStream? TakeOver(GuardArguments arguments, GuardOutput log)
+    {
+        var lockPath = DeviceGuardLock.PathFor(arguments.VolumeFolder, arguments.DeviceId);
+        var guardLock = DeviceGuardLock.TryTake(lockPath);
+        if (guardLock is null)
+        {
+            using var recovery = DeviceGuardLock.Take(DeviceGuardLock.RecoveryPathFor(arguments.VolumeFolder, arguments.DeviceId), TakeOverWait);
+            guardLock = DeviceGuardLock.EndHolder(arguments.VolumeFolder, arguments.DeviceId, TakeOverWait)
+                ? DeviceGuardLock.Take(lockPath, TakeOverWait)
+                : null;
+        }
+
+        if (guardLock is null)
+        {
+            log.Say($"{UblkConstants.BlockDevicePath(arguments.DeviceId)}: another guard of volume {arguments.Volume} would not end; it keeps the device");
+            return null;
+        }
+
+        try
+        {
+            DeviceGuardLock.WritePid(arguments.VolumeFolder, arguments.DeviceId);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Only the next guard's takeover needs it, and that one waits for this guard otherwise.
+            log.Say($"could not record the guard's pid: {e.Message}");
+        }
+
+        return guardLock;
+    }
+
+    private static int Watch(UblkControl control, GuardArguments arguments, GuardOutput log)
+    {
+        var device = UblkConstants.BlockDevicePath(arguments.DeviceId);
+        var abandonment = new DeviceAbandonment(arguments.OwnerTag, arguments.Deadline, () => GuardClock.Read(arguments.VolumeFolder, arguments.DeviceId));
+        long? deferredSince = null;
+        while (true)
+        {
+            try
+            {
+                var wasUnserved = abandonment.UnservedSince is not null;
+                var (verdict, change) = Look(control, abandonment, arguments);
+                if (change is not null)
+                {
+                    log.Say($"{device} of volume {arguments.Volume}: {change}" + (verdict == GuardVerdict.Watch && abandonment.StopsAt is { } at
+                        ? $" since {WallClock(abandonment.UnservedSince!.Value):HH:mm:ss}Z; unless a daemon re-attaches it by " +
+                          $"{WallClock(at):HH:mm:ss}Z (Daemon:RecoveryDeadline {arguments.Deadline:c}), it is stopped then and its I/O fails"
+                        : ""));
+                }
+
+                // The clock outlives this guard: a guard taking over keeps it until a daemon serves the device again.
+                if (abandonment.UnservedSince is { } since && !wasUnserved)
+                {
+                    GuardClock.Write(arguments.VolumeFolder, arguments.DeviceId, since);
+                }
+                else if (abandonment.UnservedSince is null && verdict == GuardVerdict.Watch && wasUnserved)
+                {
+                    GuardClock.Clear(arguments.VolumeFolder, arguments.DeviceId);
+                }
+
+                if (verdict != GuardVerdict.Stop)
+                {
+                    deferredSince = null;
+                }
+
+                if (verdict == GuardVerdict.Done
+                    || (verdict == GuardVerdict.Stop && StopIfStillAbandoned(control, abandonment, arguments, log, ref deferredSince)))
+                {
                     return 0;
                 }
+            }
+            catch (Exception e)
+            {
+                // Whatever went wrong in this round (a control command, the state folder's disk), the guard is the
+                // device's only way out of a hang: it keeps trying.
+                log.SayOnce($"{device}: {e.GetType().Name}: {e.Message} (trying again)");
             }
 
             Thread.Sleep(Poll);
         }
     }
 
-    /// <summary>Whether the device still waits for a server after <paramref name="daemonPid"/>: it exists, was not
-    /// re-attached by another daemon (that changes its pid) and was not stopped.</summary>
-    private static bool StillAbandoned(UblkControl control, int deviceId, int daemonPid, out UblkDevState state)
+    /// <summary>The wall-clock time of a monotonic <see cref="Environment.TickCount64"/> time, for the log.</summary>
+    private static DateTimeOffset WallClock(long monotonicMs) => DateTimeOffset.UtcNow.AddMilliseconds(monotonicMs - Environment.TickCount64);
+
+    private static (GuardVerdict Verdict, string? Change) Look(UblkControl control, DeviceAbandonment abandonment, GuardArguments arguments) =>
+        abandonment.Observe(control.TryGetStatus(arguments.DeviceId), UblkDevice.IsProcessRunning(arguments.DaemonPid), Environment.TickCount64);
+
+    /// <summary>How long past the deadline the guard waits for a daemon that is re-attaching the device (it holds the
+    /// recovery lock) before it stops the device anyway: a daemon stuck inside its recovery must not keep it hanging.</summary>
+    private static readonly TimeSpan RecoveryGrace = TimeSpan.FromSeconds(60);
+
+    /// <summary>Stops and deletes the device unless a daemon re-attaches it or re-attached it meanwhile: looked at again
+    /// under the device's recovery lock (and the volume's instance lock, when it is free). True when it was stopped.</summary>
+    private static bool StopIfStillAbandoned(
+        UblkControl control, DeviceAbandonment abandonment, GuardArguments arguments, GuardOutput log, ref long? deferredSince)
     {
-        var status = control.TryGetStatus(deviceId);
-        state = status?.State ?? UblkDevState.Dead;
-        return status is not null && status.ServerPid == daemonPid && state != UblkDevState.Dead;
+        var device = UblkConstants.BlockDevicePath(arguments.DeviceId);
+        using var recovery = DeviceGuardLock.TryTake(DeviceGuardLock.RecoveryPathFor(arguments.VolumeFolder, arguments.DeviceId));
+        if (recovery is null)
+        {
+            // A daemon is re-attaching it right now: give it a while, not for ever.
+            deferredSince ??= Environment.TickCount64;
+            if (Environment.TickCount64 - deferredSince.Value < (long)RecoveryGrace.TotalMilliseconds)
+            {
+                return false;
+            }
+
+            log.Say($"{device}: a daemon has been re-attaching it for {RecoveryGrace.TotalSeconds:F0} s past the deadline: it is stuck");
+        }
+
+        using var instance = DaemonInstanceLock.TryTakeExisting(Path.Combine(arguments.VolumeFolder, DaemonOptions.InstanceLockFileName), out var held);
+        if (Look(control, abandonment, arguments).Verdict != GuardVerdict.Stop)
+        {
+            return false;
+        }
+
+        log.Say($"no daemon has served volume {arguments.Volume} for {arguments.Deadline:c} (Daemon:RecoveryDeadline)" +
+                (held ? " and the daemon that is starting (it holds the volume's instance lock) has not re-attached it" : "") +
+                $": stopping {device}, whose waiting and new I/O now fails. What the daemon acknowledged is in its journal; " +
+                "the next 'run' of the volume uploads it.");
+        // First the record, which would send the next daemon of this volume to device id N, which the kernel may then
+        // give to another device: only this boot's record of this binding for this id.
+        var record = Path.Combine(arguments.VolumeFolder, DeviceRecord.FileName);
+        try
+        {
+            if (DeviceRecord.Read(record) is { } recorded && recorded.DeviceId == arguments.DeviceId
+                && recorded.Tag == arguments.OwnerTag && recorded.BootId == BootId.Current)
+            {
+                File.Delete(record);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Say($"could not remove {record}: {e.Message}");
+        }
+
+        UblkDevice.DeleteExisting(arguments.DeviceId);
+        GuardClock.Clear(arguments.VolumeFolder, arguments.DeviceId);
+        log.Say($"stopped and deleted {device} (device {arguments.DeviceId}) of volume {arguments.Volume}");
+        return true;
     }
 
     private static partial class GuardLog
     {
-        [LoggerMessage(4006, LogLevel.Information,
-            "Started the recovery-deadline guard (pid {Pid}): if this daemon dies and none comes back within {Deadline}, it stops {Device} so that its I/O fails instead of hanging",
+        [LoggerMessage(4020, LogLevel.Information,
+            "Started the recovery-deadline guard (pid {Pid}): if {Device} has no daemon for {Deadline}, it stops the device so that its I/O fails instead of hanging (its log: {Log})",
             EventName = "GuardStarted")]
-        public static partial void Started(ILogger logger, int pid, string device, TimeSpan deadline);
+        public static partial void Started(ILogger logger, int pid, string device, TimeSpan deadline, string log);
 
-        [LoggerMessage(4007, LogLevel.Warning,
+        [LoggerMessage(4021, LogLevel.Warning,
             "Could not start the recovery-deadline guard: if this daemon dies and none comes back, I/O to {Device} waits for ever",
             EventName = "GuardNotStarted")]
         public static partial void NotStarted(ILogger logger, Exception exception, string device);
+
+        [LoggerMessage(4022, LogLevel.Information,
+            "Ended the recovery-deadline guard of {Device} that a previous daemon started: Daemon:RecoveryDeadline is 0 (I/O waits for a daemon for ever)",
+            EventName = "GuardEndedForOff")]
+        public static partial void EndedForOff(ILogger logger, string device);
+
+        [LoggerMessage(4023, LogLevel.Warning,
+            "The recovery-deadline guard of {Device} still runs 5 s after the device was deleted; it ends by itself once it sees that",
+            EventName = "GuardStillRunning")]
+        public static partial void StillRunning(ILogger logger, string device);
+
+        [LoggerMessage(4024, LogLevel.Warning,
+            "The recovery-deadline guard of {Device} has ended (exit code {ExitCode}) while the device is served: starting a new one",
+            EventName = "GuardDied")]
+        public static partial void Died(ILogger logger, string device, int? exitCode);
     }
 }

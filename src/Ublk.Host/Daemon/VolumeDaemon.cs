@@ -34,7 +34,7 @@ internal sealed partial class VolumeDaemon(
     DaemonStoreFactory storeFactory,
     MetricsBridge metrics,
     SystemdNotifications systemd,
-    ILogger<VolumeDaemon> logger) : IHostedService
+    ILogger<VolumeDaemon> logger) : IHostedService, IDisposable
 {
     private IObjectStore? _store;
     private ChunkCache? _cache;
@@ -42,7 +42,18 @@ internal sealed partial class VolumeDaemon(
     private UblkDevice? _device;
     private PosixSignalRegistration? _flushSignal;
     private DaemonInstanceLock? _instanceLock;
-    private System.Diagnostics.Process? _guard;
+    private volatile System.Diagnostics.Process? _guard;
+    private ulong _ownerTag;
+    private Timer? _guardWatch;
+    private long _guardRestartBackoff = (long)GuardWatchInterval.TotalMilliseconds / 2;
+    private long _nextGuardRestart;
+
+    /// <summary>Set when SIGTERM found the device in use and left it attached (the process exits with
+    /// <c>ExitCodes.DeviceLeftAttached</c>): the stop did not finish, and the device fails its I/O after
+    /// <see cref="DaemonOptions.RecoveryDeadline"/> unless a daemon re-attaches it.</summary>
+    public bool LeftAttached { get; private set; }
+
+    private static readonly TimeSpan GuardWatchInterval = TimeSpan.FromSeconds(10);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -51,8 +62,7 @@ internal sealed partial class VolumeDaemon(
         JournalSyncFailure.CheckAtOpen(daemon.JournalDirectory, journalOptions.AcceptSyncFailure);
         // Held until the process exits (also when the device is left attached for recovery); the kernel drops it. A
         // daemon coming back to a volume served here before takes it first thing, before it reads the device record (which
-        // the guard removes when it stops the device): the device's deadline guard
-        // (DeviceDeadlineGuard) then waits for it, however long the store takes to answer.
+        // the deadline guard removes when it stops the device, holding this lock if it is free).
         if (Directory.Exists(Path.GetDirectoryName(daemon.InstanceLockPath)))
         {
             _instanceLock = DaemonInstanceLock.Acquire(daemon.InstanceLockPath, daemon.Volume);
@@ -93,7 +103,9 @@ internal sealed partial class VolumeDaemon(
         var volume = _volume;
         // Creating or recovering blocks until the kernel has the queues; never on a thread-pool thread it could starve.
         (_device, var recover) = await RunOnDedicatedThreadAsync(() => AttachDevice(record, volume));
-        _guard = DeviceDeadlineGuard.Start(daemon, _device.Info, logger);
+        // A guard that died (killed by hand, OOM) is replaced, so the device never serves without one.
+        var deviceId = _device.Info.DeviceId;
+        _guardWatch = new Timer(_ => WatchGuard(deviceId), null, GuardWatchInterval, GuardWatchInterval);
         metrics.Attach(volume, _cache, _device);
         await DetachMountCopiesAsync();
 
@@ -112,9 +124,41 @@ internal sealed partial class VolumeDaemon(
         DaemonLog.Serving(logger, daemon.Volume, _device.Info.BlockDevicePath, recover);
     }
 
+    public void Dispose() => _guardWatch?.Dispose();
+
+    /// <summary>Every <see cref="GuardWatchInterval"/>: replaces a guard that died, backing off (up to 10 minutes) while
+    /// new ones keep dying. Never throws: a timer callback's exception would end the daemon that serves the device.</summary>
+    private void WatchGuard(int deviceId)
+    {
+        try
+        {
+            if (Environment.TickCount64 < _nextGuardRestart)
+            {
+                return;
+            }
+
+            var before = _guard;
+            _guard = DeviceDeadlineGuard.Restart(before, daemon, deviceId, _ownerTag, logger);
+            if (!ReferenceEquals(before, _guard))
+            {
+                _guardRestartBackoff = Math.Min(_guardRestartBackoff * 2, 600_000);
+                _nextGuardRestart = Environment.TickCount64 + _guardRestartBackoff;
+            }
+        }
+        catch (Exception e)
+        {
+            DaemonLog.GuardWatchFailed(logger, e);
+        }
+    }
+
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _flushSignal?.Dispose();
+        if (_guardWatch is not null)
+        {
+            await _guardWatch.DisposeAsync();
+        }
+
         if (_volume is null || _device is null)
         {
             return;
@@ -135,7 +179,8 @@ internal sealed partial class VolumeDaemon(
             // Keep serving until the process exits: closing the journal now would fail the users' next writes.
             // When the process is gone the kernel quiesces the device (user recovery) and queues I/O for the next daemon,
             // which replays the journal (synced or in the page cache) and keeps the lease as the same node.
-            DaemonLog.LeftAttached(logger, _device.Info.BlockDevicePath, string.Join("; ", users));
+            LeftAttached = true;
+            DaemonLog.LeftAttached(logger, _device.Info.BlockDevicePath, string.Join("; ", users), UntilWhen());
             return;
         }
 
@@ -149,7 +194,7 @@ internal sealed partial class VolumeDaemon(
         await _volume.CloseAsync(drain: true, progress: null, cancellationToken);
         metrics.Detach();
         _device.Delete();
-        DeviceDeadlineGuard.Stop(_guard);
+        DeviceDeadlineGuard.AwaitEnd(_guard, daemon, _device.Info.DeviceId, logger);
         DeviceRecord.Delete(daemon.DeviceRecordPath);
         _cache?.Dispose();
         _store?.Dispose();
@@ -214,7 +259,30 @@ internal sealed partial class VolumeDaemon(
         if (plan.RecoverId is { } recoverId)
         {
             DeviceRecord.Write(daemon.DeviceRecordPath, binding with { DeviceId = recoverId });
-            return (UblkDevice.Recover(recoverId, volume, logger, metrics, binding.Tag), true);
+            // Before the device is touched: the new guard takes over from the predecessor's, so there is no moment
+            // between two daemons without one. The recovery lock keeps any guard from stopping the device mid-recovery.
+            _guard = DeviceDeadlineGuard.Start(daemon, recoverId, binding.Tag, logger);
+            _ownerTag = binding.Tag;
+            using var recovering = DeviceGuardLock.Take(DeviceGuardLock.RecoveryPathFor(daemon.VolumeStateFolder, recoverId), TimeSpan.FromSeconds(30))
+                                   ?? throw new UblkDeviceException($"{UblkConstants.BlockDevicePath(recoverId)} is being re-attached or stopped by another process");
+            // Looked at again under the lock: a guard may have stopped it since the plan (its deadline passed).
+            if (QueryDevices().FirstOrDefault(d => d.DeviceId == recoverId) is { ServerTag: var tag, State: not (UblkDevState.Dead or null) }
+                && tag == binding.Tag)
+            {
+                var recovered = UblkDevice.Recover(recoverId, volume, logger, metrics, binding.Tag);
+                // Served again: a guard that starts from now on must not take over the time it had no daemon.
+                GuardClock.Clear(daemon.VolumeStateFolder, recoverId);
+                return (recovered, true);
+            }
+
+            DaemonLog.StoppedMeanwhile(logger, UblkConstants.BlockDevicePath(recoverId), daemon.Volume);
+            if (QueryDevices().Any(d => d.DeviceId == recoverId && d.ServerTag == binding.Tag))
+            {
+                UblkDevice.DeleteExisting(recoverId, logger);
+            }
+
+            DeviceDeadlineGuard.AwaitEnd(_guard, daemon, recoverId, logger);
+            _guard = null;
         }
 
         if (daemon.RecoverOnly)
@@ -224,9 +292,23 @@ internal sealed partial class VolumeDaemon(
         }
 
         var created = UblkDevice.Create(deviceSettings.ToDeviceOptions(binding.Tag), volume, logger, metrics,
-            beforeStart: id => DeviceRecord.Write(daemon.DeviceRecordPath, binding with { DeviceId = id }));
+            beforeStart: id =>
+            {
+                DeviceRecord.Write(daemon.DeviceRecordPath, binding with { DeviceId = id });
+                // A new device: the time an earlier device under this id went without a daemon is not its time.
+                GuardClock.Clear(daemon.VolumeStateFolder, id);
+                // Before START_DEV: once started, the device waits for a daemon if this one dies.
+                _guard = DeviceDeadlineGuard.Start(daemon, id, binding.Tag, logger);
+                _ownerTag = binding.Tag;
+            });
         return (created, false);
     }
+
+    /// <summary>For the log: until when a device left attached waits for a daemon before its guard stops it.</summary>
+    private string UntilWhen() => daemon.RecoveryDeadline <= TimeSpan.Zero
+        ? "it waits for one for ever (Daemon:RecoveryDeadline is 0)"
+        : $"unless one re-attaches it by {DateTimeOffset.UtcNow + daemon.RecoveryDeadline:HH:mm:ss}Z (Daemon:RecoveryDeadline " +
+          $"{daemon.RecoveryDeadline:c}), it is then stopped and its I/O fails";
 
     /// <summary>Every ublk device on this host with its state and owner tag (GET_DEV_INFO).</summary>
     private static IReadOnlyList<UblkDeviceStatus> QueryDevices()
@@ -284,9 +366,9 @@ internal sealed partial class VolumeDaemon(
         public static partial void Serving(ILogger logger, string volume, string device, bool recovered);
 
         [LoggerMessage(4002, LogLevel.Warning,
-            "{Device} is still in use: {Users}. Everything is in S3, but the device is left attached for the next daemon to recover (remove those users first, or set Daemon:ForceStop)",
+            "{Device} is still in use: {Users}. Everything is in S3, but the device is left attached for the next daemon to recover (remove those users first, or set Daemon:ForceStop); {UntilWhen}",
             EventName = "LeftAttached")]
-        public static partial void LeftAttached(ILogger logger, string device, string users);
+        public static partial void LeftAttached(ILogger logger, string device, string users, string untilWhen);
 
         [LoggerMessage(4004, LogLevel.Information,
             "Detached this daemon's own copies of the mounts of {Device} at {MountPoints} (its mount namespace is private; the host's mounts stay)",
@@ -314,6 +396,14 @@ internal sealed partial class VolumeDaemon(
             "{Device} is another device of volume {Volume} and is left alone (only one is re-attached); unmount it and 's3block delete {DeviceId}'",
             EventName = "DeviceLeftAlone")]
         public static partial void LeftAlone(ILogger logger, string device, string volume, int deviceId);
+
+        [LoggerMessage(4014, LogLevel.Warning,
+            "{Device} was stopped since this daemon chose to re-attach it (its recovery deadline passed): a new device is created for volume {Volume}",
+            EventName = "DeviceStoppedMeanwhile")]
+        public static partial void StoppedMeanwhile(ILogger logger, string device, string volume);
+
+        [LoggerMessage(4015, LogLevel.Error, "Could not look after the recovery-deadline guard", EventName = "GuardWatchFailed")]
+        public static partial void GuardWatchFailed(ILogger logger, Exception exception);
 
         [LoggerMessage(4003, LogLevel.Information, "Stopped volume {Volume}: everything is in S3, the lease is released and the device deleted", EventName = "Stopped")]
         public static partial void Stopped(ILogger logger, string volume);
