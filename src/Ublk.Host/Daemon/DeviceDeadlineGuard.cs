@@ -158,16 +158,16 @@ internal static partial class DeviceDeadlineGuard
                 try
                 {
                     guardLock ??= TakeOver(arguments, log);
-                    if (guardLock is null)
-                    {
-                        return 0;
-                    }
-
-                    control ??= UblkControl.Open();
+                    control ??= guardLock is null ? null : UblkControl.Open();
                 }
                 catch (Exception e)
                 {
                     log.SayOnce($"{device}: {e.GetType().Name}: {e.Message} (trying again)");
+                }
+
+                if (guardLock is null || control is null)
+                {
+                    // Until then the previous guard (if any) still guards the device.
                     Thread.Sleep(Poll);
                 }
             }
@@ -182,24 +182,29 @@ internal static partial class DeviceDeadlineGuard
     }
 
     /// <summary>Takes the device's guard lock; the newest guard wins, so the one a previous daemon left (it may run
-    /// another program or deadline) is ended. Under the device's recovery lock, so the previous guard is never ended in
-    /// the middle of stopping the device. Null when a previous guard would not end.</summary>
+    /// another program or deadline) is ended, but only under the device's recovery lock, which that guard holds while it
+    /// stops the device: never in the middle of a stop. Null when not yet (the caller tries again; meanwhile the previous
+    /// guard still guards).</summary>
     private static FileStream? TakeOver(GuardArguments arguments, GuardOutput log)
     {
         var lockPath = DeviceGuardLock.PathFor(arguments.VolumeFolder, arguments.DeviceId);
         var guardLock = DeviceGuardLock.TryTake(lockPath);
         if (guardLock is null)
         {
-            using var recovery = DeviceGuardLock.Take(DeviceGuardLock.RecoveryPathFor(arguments.VolumeFolder, arguments.DeviceId), TakeOverWait);
+            using var recovery = DeviceGuardLock.TryTake(DeviceGuardLock.RecoveryPathFor(arguments.VolumeFolder, arguments.DeviceId));
+            if (recovery is null)
+            {
+                return null; // A daemon is re-attaching the device, or the previous guard is stopping it.
+            }
+
             guardLock = DeviceGuardLock.EndHolder(arguments.VolumeFolder, arguments.DeviceId, TakeOverWait)
                 ? DeviceGuardLock.Take(lockPath, TakeOverWait)
                 : null;
-        }
-
-        if (guardLock is null)
-        {
-            log.Say($"{UblkConstants.BlockDevicePath(arguments.DeviceId)}: another guard of volume {arguments.Volume} would not end; it keeps the device");
-            return null;
+            if (guardLock is null)
+            {
+                log.SayOnce($"{UblkConstants.BlockDevicePath(arguments.DeviceId)}: the previous guard of volume {arguments.Volume} has not ended yet");
+                return null;
+            }
         }
 
         try
@@ -208,8 +213,8 @@ internal static partial class DeviceDeadlineGuard
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // Only the next guard's takeover needs it, and that one waits for this guard otherwise.
-            log.Say($"could not record the guard's pid: {e.Message}");
+            // The next guard then cannot end this one and keeps waiting (this one guards meanwhile); say why.
+            log.Say($"could not record the guard's pid, so the next daemon's guard cannot take over: {e.Message}");
         }
 
         return guardLock;
@@ -224,7 +229,6 @@ internal static partial class DeviceDeadlineGuard
         {
             try
             {
-                var wasUnserved = abandonment.UnservedSince is not null;
                 var (verdict, change) = Look(control, abandonment, arguments);
                 if (change is not null)
                 {
@@ -235,13 +239,18 @@ internal static partial class DeviceDeadlineGuard
                 }
 
                 // The clock outlives this guard: a guard taking over keeps it until a daemon serves the device again.
-                if (abandonment.UnservedSince is { } since && !wasUnserved)
+                // Checked every round, so a failed write or one a daemon's clear raced with is put right.
+                if (verdict == GuardVerdict.Watch)
                 {
-                    GuardClock.Write(arguments.VolumeFolder, arguments.DeviceId, since);
-                }
-                else if (abandonment.UnservedSince is null && verdict == GuardVerdict.Watch && wasUnserved)
-                {
-                    GuardClock.Clear(arguments.VolumeFolder, arguments.DeviceId);
+                    var recorded = GuardClock.Read(arguments.VolumeFolder, arguments.DeviceId);
+                    if (abandonment.UnservedSince is { } since && recorded != since)
+                    {
+                        GuardClock.Write(arguments.VolumeFolder, arguments.DeviceId, since);
+                    }
+                    else if (abandonment.UnservedSince is null && recorded is not null)
+                    {
+                        GuardClock.Clear(arguments.VolumeFolder, arguments.DeviceId);
+                    }
                 }
 
                 if (verdict != GuardVerdict.Stop)

@@ -27,9 +27,28 @@ internal static class GuardClock
         }
     }
 
-    public static void Write(string volumeFolder, int deviceId, long since) =>
-        File.WriteAllText(PathFor(volumeFolder, deviceId), $"{BootId.Current} {since.ToString(CultureInfo.InvariantCulture)}\n");
+    /// <summary>Records the time whole (written aside, then renamed): a half-written file would restart the clock.</summary>
+    public static void Write(string volumeFolder, int deviceId, long since)
+    {
+        var path = PathFor(volumeFolder, deviceId);
+        File.WriteAllText(path + ".tmp", $"{BootId.Current} {since.ToString(CultureInfo.InvariantCulture)}\n");
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
 
     /// <summary>Forgets the time (the device is served, or it is a new device under this id).</summary>
     public static void Clear(string volumeFolder, int deviceId) => File.Delete(PathFor(volumeFolder, deviceId));
+
+    /// <summary><see cref="Clear"/> for a daemon, which must not fail a start over it: the guard clears the file too
+    /// once it sees the device served.</summary>
+    public static void TryClear(string volumeFolder, int deviceId)
+    {
+        try
+        {
+            Clear(volumeFolder, deviceId);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left for the guard.
+        }
+    }
 }

@@ -45,8 +45,11 @@ internal sealed partial class VolumeDaemon(
     private volatile System.Diagnostics.Process? _guard;
     private ulong _ownerTag;
     private Timer? _guardWatch;
-    private long _guardRestartBackoff = (long)GuardWatchInterval.TotalMilliseconds / 2;
+    private const long InitialGuardRestartBackoff = 5_000;
+    private const long GuardLivedLongEnough = 600_000;
+    private long _guardRestartBackoff = InitialGuardRestartBackoff;
     private long _nextGuardRestart;
+    private long _lastGuardRestart;
 
     /// <summary>Set when SIGTERM found the device in use and left it attached (the process exits with
     /// <c>ExitCodes.DeviceLeftAttached</c>): the stop did not finish, and the device fails its I/O after
@@ -132,6 +135,11 @@ internal sealed partial class VolumeDaemon(
     {
         try
         {
+            if (_guard is { HasExited: false } && Environment.TickCount64 - _lastGuardRestart > GuardLivedLongEnough)
+            {
+                _guardRestartBackoff = InitialGuardRestartBackoff; // it lived long enough: earlier deaths are forgiven
+            }
+
             if (Environment.TickCount64 < _nextGuardRestart)
             {
                 return;
@@ -142,7 +150,8 @@ internal sealed partial class VolumeDaemon(
             if (!ReferenceEquals(before, _guard))
             {
                 _guardRestartBackoff = Math.Min(_guardRestartBackoff * 2, 600_000);
-                _nextGuardRestart = Environment.TickCount64 + _guardRestartBackoff;
+                _lastGuardRestart = Environment.TickCount64;
+                _nextGuardRestart = _lastGuardRestart + _guardRestartBackoff;
             }
         }
         catch (Exception e)
@@ -271,7 +280,7 @@ internal sealed partial class VolumeDaemon(
             {
                 var recovered = UblkDevice.Recover(recoverId, volume, logger, metrics, binding.Tag);
                 // Served again: a guard that starts from now on must not take over the time it had no daemon.
-                GuardClock.Clear(daemon.VolumeStateFolder, recoverId);
+                GuardClock.TryClear(daemon.VolumeStateFolder, recoverId);
                 return (recovered, true);
             }
 
@@ -296,7 +305,7 @@ internal sealed partial class VolumeDaemon(
             {
                 DeviceRecord.Write(daemon.DeviceRecordPath, binding with { DeviceId = id });
                 // A new device: the time an earlier device under this id went without a daemon is not its time.
-                GuardClock.Clear(daemon.VolumeStateFolder, id);
+                GuardClock.TryClear(daemon.VolumeStateFolder, id);
                 // Before START_DEV: once started, the device waits for a daemon if this one dies.
                 _guard = DeviceDeadlineGuard.Start(daemon, id, binding.Tag, logger);
                 _ownerTag = binding.Tag;
