@@ -275,8 +275,8 @@ internal sealed partial class VolumeDaemon(
             using var recovering = DeviceGuardLock.Take(DeviceGuardLock.RecoveryPathFor(daemon.VolumeStateFolder, recoverId), TimeSpan.FromSeconds(30))
                                    ?? throw new UblkDeviceException($"{UblkConstants.BlockDevicePath(recoverId)} is being re-attached or stopped by another process");
             // Looked at again under the lock: a guard may have stopped it since the plan (its deadline passed).
-            if (QueryDevices().FirstOrDefault(d => d.DeviceId == recoverId) is { ServerTag: var tag, State: not (UblkDevState.Dead or null) }
-                && tag == binding.Tag)
+            var now = QueryDevices().FirstOrDefault(d => d.DeviceId == recoverId && d.ServerTag == binding.Tag);
+            if (now is { State: not (UblkDevState.Dead or null) })
             {
                 var recovered = UblkDevice.Recover(recoverId, volume, logger, metrics, binding.Tag);
                 // Served again: a guard that starts from now on must not take over the time it had no daemon.
@@ -285,7 +285,7 @@ internal sealed partial class VolumeDaemon(
             }
 
             DaemonLog.StoppedMeanwhile(logger, UblkConstants.BlockDevicePath(recoverId), daemon.Volume);
-            if (QueryDevices().Any(d => d.DeviceId == recoverId && d.ServerTag == binding.Tag))
+            if (now is not null)
             {
                 UblkDevice.DeleteExisting(recoverId, logger);
             }
