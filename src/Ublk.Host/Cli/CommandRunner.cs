@@ -60,7 +60,7 @@ internal static class CommandRunner
     }
 
     /// <summary>Errors are one line, so journald and scripts see the whole reason.</summary>
-    private static string OneLine(string message) =>
+    internal static string OneLine(string message) =>
         string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     private static StoreOptions? TryBindStore(CommandContext context)

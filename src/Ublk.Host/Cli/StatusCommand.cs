@@ -34,29 +34,67 @@ internal static class StatusCommand
     private static async Task<int> RunAsync(ParseResult parse, CommandContext context, CancellationToken cancellationToken)
     {
         var daemon = context.DaemonOptions(parse.GetValue(Volume));
-
         var metricsOptions = OptionsBinder.Bind<MetricsOptions>(context.Configuration, MetricsOptions.Section);
-        using var store = ObjectStoreFactory.Create(context.StoreOptions(), RetryPolicy.Default);
-        var state = await VolumeCatalog.OpenAsync(store, daemon.Volume, cancellationToken);
-        var lease = await VolumeLease.ReadAsync(store, new VolumeKeys(daemon.Volume), cancellationToken);
+        var storeOptions = context.StoreOptions();
         var o = context.Out;
-        o.WriteLine($"volume:        {daemon.Volume} ({ByteSize.Format(state.Descriptor.SizeBytes)}, chunks of {ByteSize.Format(state.Descriptor.ChunkSizeBytes)}) in {store.Location}");
-        o.WriteLine($"lease:         {(lease is null ? "never taken" : lease.IsExpired(DateTimeOffset.UtcNow) ? $"free (last holder {lease.Host}, epoch {lease.Epoch})" : $"held by {lease.Host} pid {lease.Pid}, epoch {lease.Epoch}, until {DateTimeOffset.FromUnixTimeMilliseconds(lease.ExpiresAtUnixMs):u}")}");
-        if (lease is not null)
+
+        // Status is what an operator runs when something is broken: a store or state disk that cannot be read is
+        // reported on its line, and the daemon's own view (it may be the only thing still working) is shown anyway.
+        var storeRead = await WriteStoreAsync(o, storeOptions, daemon.Volume, cancellationToken);
+        WriteDevice(o, daemon);
+        await WriteDaemonAsync(o, metricsOptions, cancellationToken);
+        return storeRead ? ExitCodes.Success : ExitCodes.Failure;
+    }
+
+    private static async Task<bool> WriteStoreAsync(TextWriter o, StoreOptions storeOptions, string volume, CancellationToken cancellationToken)
+    {
+        try
         {
-            o.WriteLine($"lease data:    {lease.DescribeUnsyncedData(DateTimeOffset.UtcNow)}");
+            using var store = ObjectStoreFactory.Create(storeOptions, RetryPolicy.Default);
+            var state = await VolumeCatalog.OpenAsync(store, volume, cancellationToken);
+            var lease = await VolumeLease.ReadAsync(store, new VolumeKeys(volume), cancellationToken);
+            o.WriteLine($"volume:        {volume} ({ByteSize.Format(state.Descriptor.SizeBytes)}, chunks of {ByteSize.Format(state.Descriptor.ChunkSizeBytes)}) in {store.Location}");
+            o.WriteLine($"lease:         {(lease is null ? "never taken" : lease.IsExpired(DateTimeOffset.UtcNow) ? $"free (last holder {lease.Host}, epoch {lease.Epoch})" : $"held by {lease.Host} pid {lease.Pid}, epoch {lease.Epoch}, until {DateTimeOffset.FromUnixTimeMilliseconds(lease.ExpiresAtUnixMs):u}")}");
+            if (lease is not null)
+            {
+                o.WriteLine($"lease data:    {lease.DescribeUnsyncedData(DateTimeOffset.UtcNow)}");
+            }
+
+            o.WriteLine($"last commit:   {(state.LastCommitNumber == 0 ? "none" : $"{state.LastCommitNumber} at {state.LastCommitTime:u}")}");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or VolumeException
+                                  || (e is ObjectStoreException s && StoreErrorExplainer.Explain(s, storeOptions) is null))
+        {
+            // A store error that is really a wrong setting still ends the command as a configuration error.
+            o.WriteLine($"volume:        {volume}: the store could not be read: {CommandRunner.OneLine(e.Message)}");
+            return false;
+        }
+    }
+
+    private static void WriteDevice(TextWriter o, DaemonOptions daemon)
+    {
+        string device;
+        try
+        {
+            device = DeviceRecord.ReadFromBoot(daemon.DeviceRecordPath, BootId.Current)?.DeviceId is { } id ? $"/dev/ublkb{id}" : "none on this host";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            device = $"unknown: its record could not be read: {CommandRunner.OneLine(e.Message)}";
         }
 
-        o.WriteLine($"last commit:   {(state.LastCommitNumber == 0 ? "none" : $"{state.LastCommitNumber} at {state.LastCommitTime:u}")}");
-        var device = DeviceRecord.ReadFromBoot(daemon.DeviceRecordPath, BootId.Current)?.DeviceId;
-        o.WriteLine($"device:        {(device is { } id ? $"/dev/ublkb{id}" : "none on this host")}");
+        o.WriteLine($"device:        {device}");
+    }
 
+    private static async Task WriteDaemonAsync(TextWriter o, MetricsOptions metricsOptions, CancellationToken cancellationToken)
+    {
         using var client = new DaemonMetricsClient(metricsOptions);
         var first = await client.ScrapeAsync(cancellationToken);
         if (first is null || !first.ContainsKey("s3block_dirty_bytes"))
         {
             o.WriteLine($"daemon:        not running here (no answer at {client.Endpoint})");
-            return ExitCodes.Success;
+            return;
         }
 
         await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
@@ -73,6 +111,5 @@ internal static class StatusCommand
 
         o.WriteLine($"upload rate:   {rate / (1 << 20):F1} MiB/s");
         o.WriteLine($"faulted:       {(Value(second, "s3block_volume_faulted") > 0 ? "YES: the volume stopped accepting writes (see the log)" : "no")}");
-        return ExitCodes.Success;
     }
 }
