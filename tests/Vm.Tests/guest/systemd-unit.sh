@@ -131,7 +131,7 @@ if ! mountpoint -q "$MNT"; then
   echo "not mounted: the rest would test nothing"
   exit 1
 fi
-systemctl show -p After srv-vol1.mount | tr ' ' '\n' | grep -x 's3block@vol1.service' >/dev/null && echo "srv-vol1.mount is ordered after $U"
+systemctl show -p After --value srv-vol1.mount | tr ' ' '\n' | grep -x 's3block@vol1.service' >/dev/null && echo "srv-vol1.mount is ordered after $U"
 make_tree "$MNT/tree" && sync && echo "tree written"
 write_synced base 4
 check_synced
