@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using Amazon;
 using Amazon.Runtime;
 using Amazon.S3;
@@ -12,7 +11,9 @@ namespace S3Block.ObjectStore.S3;
 /// <remarks>
 /// <para>The SDK's own retries are off (<c>MaxErrorRetry = 0</c>): <see cref="RetryingObjectStore"/> owns the policy,
 /// so a conditional write is never retried blindly and every retry is counted.</para>
-/// <para>Every PUT carries Content-MD5, so the store rejects a body damaged in transit.</para>
+/// <para>A PUT's body is hashed once, by SigV4 payload signing (the SDK's default, which this class never turns off):
+/// the store recomputes the SHA-256 and refuses a body damaged in transit. A Content-MD5 on top would hash the same
+/// 4 MiB a second time for no extra protection (issue 12: one checksum per PUT).</para>
 /// <para>At most <see cref="S3StoreOptions.MaxConcurrentRequests"/> requests are in flight.</para>
 /// </remarks>
 public sealed class S3ObjectStore : IObjectStore
@@ -95,7 +96,6 @@ public sealed class S3ObjectStore : IObjectStore
                 Key = FullKey(key),
                 InputStream = stream,
                 AutoCloseStream = false,
-                MD5Digest = Convert.ToBase64String(Md5(content.Span)),
             };
             switch (condition.Kind)
             {
@@ -205,8 +205,4 @@ public sealed class S3ObjectStore : IObjectStore
         return slash >= 0 && long.TryParse(contentRange.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var total)
             ? total : fallback;
     }
-
-#pragma warning disable CA5351 // Content-MD5 is S3's integrity header, not a security measure.
-    private static byte[] Md5(ReadOnlySpan<byte> data) => MD5.HashData(data);
-#pragma warning restore CA5351
 }
