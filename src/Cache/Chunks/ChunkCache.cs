@@ -24,13 +24,17 @@ public sealed class ChunkCache : IDisposable
     private readonly MemoryTier? _memory;
     private readonly int _promoteAfterDiskHits;
     private readonly ChunkCacheCounters _counters;
+    private readonly long _memoryBudget;
+    private readonly long _diskBudget;
     private volatile bool _disposed;
 
-    private ChunkCache(DiskTier disk, MemoryTier? memory, int promoteAfterDiskHits, ChunkCacheCounters counters, ChunkCacheStartupReport report)
+    private ChunkCache(DiskTier disk, MemoryTier? memory, ChunkCacheOptions options, ChunkCacheCounters counters, ChunkCacheStartupReport report)
     {
         _disk = disk;
         _memory = memory;
-        _promoteAfterDiskHits = promoteAfterDiskHits;
+        _memoryBudget = options.MemoryBudgetBytes;
+        _diskBudget = options.DiskBudgetBytes;
+        _promoteAfterDiskHits = options.PromoteAfterDiskHits;
         _counters = counters;
         StartupReport = report;
     }
@@ -63,7 +67,7 @@ public sealed class ChunkCache : IDisposable
         var counters = new ChunkCacheCounters();
         var disk = DiskTier.Open(options.Folder, options.DiskBudgetBytes, options.UseStampInterval, counters, out var report);
         var memory = options.MemoryBudgetBytes > 0 ? new MemoryTier(options.MemoryBudgetBytes, counters) : null;
-        return new ChunkCache(disk, memory, options.PromoteAfterDiskHits, counters, report);
+        return new ChunkCache(disk, memory, options, counters, report);
     }
 
     /// <summary>
@@ -110,6 +114,25 @@ public sealed class ChunkCache : IDisposable
 
         var hit = await _disk.TryReadRangeAsync(chunkKey, entry, offset, destination, cancellationToken);
         return Counted(ref hit ? ref _counters.DiskHits : ref _counters.Misses, hit);
+    }
+
+    /// <summary>
+    /// Copies a range of chunk <paramref name="key"/> from the RAM tier only: no I/O, no waiting, so a ublk queue thread
+    /// may call it. False when the RAM tier does not hold the chunk (the disk tier is not looked at, and nothing is
+    /// counted: the caller goes on to <see cref="TryReadAsync"/>, which counts the hit or miss).
+    /// </summary>
+    public bool TryReadFromMemory(string key, long offset, Span<byte> destination)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        if (_memory is null || !_memory.TryRead(key, offset, destination))
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _counters.MemoryHits);
+        return true;
     }
 
     /// <summary>
@@ -197,6 +220,8 @@ public sealed class ChunkCache : IDisposable
             DiskBytesWritten = Interlocked.Read(ref _counters.DiskBytesWritten),
             DiskPutsSkipped = Interlocked.Read(ref _counters.DiskPutsSkipped),
             DiskWriteErrors = Interlocked.Read(ref _counters.DiskWriteErrors),
+            MemoryBudgetBytes = _memoryBudget,
+            DiskBudgetBytes = _diskBudget,
         };
     }
 

@@ -57,4 +57,10 @@ public sealed record ChunkCacheStatistics
 
     /// <summary>Of <see cref="DiskPutsSkipped"/>, those caused by an I/O error. Counter.</summary>
     public long DiskWriteErrors { get; init; }
+
+    /// <summary>The RAM tier's budget in bytes (<see cref="ChunkCacheOptions.MemoryBudgetBytes"/>; 0: no RAM tier). Gauge.</summary>
+    public long MemoryBudgetBytes { get; init; }
+
+    /// <summary>The disk tier's budget in bytes (<see cref="ChunkCacheOptions.DiskBudgetBytes"/>). Gauge.</summary>
+    public long DiskBudgetBytes { get; init; }
 }

@@ -42,7 +42,9 @@ internal sealed class MetricsBridge(S3BlockMetrics metrics) : IUblkRequestObserv
         metrics.RegisterJournal(() => ToSnapshot(volume.Journal.GetStatistics()));
         metrics.RegisterCache(() => ToSnapshot(cache.GetStatistics()));
         metrics.RegisterLease(() => new LeaseSnapshot(volume.GetStatistics().Fault is null, volume.Epoch));
-        metrics.RegisterDevice(() => new DeviceSnapshot(device.Info.DeviceId, volume.Descriptor.Name, volume.Descriptor.ChunkSizeBytes, volume.SizeBytes));
+        metrics.RegisterDevice(() => new DeviceSnapshot(
+            device.Info.DeviceId, volume.Descriptor.Name, volume.Descriptor.ChunkSizeBytes, volume.SizeBytes, device.Stats.Inline));
+        metrics.RegisterQueues(() => device.QueueLoads().Select(q => new QueueSnapshot(q.Queue, q.InFlight, q.Depth)).ToList());
         metrics.RegisterIoFlusherFailures(() => IoFlusher.FailureCount);
     }
 
@@ -53,6 +55,7 @@ internal sealed class MetricsBridge(S3BlockMetrics metrics) : IUblkRequestObserv
         metrics.RegisterCache(null);
         metrics.RegisterLease(null);
         metrics.RegisterDevice(null);
+        metrics.RegisterQueues(null);
     }
 
     private static VolumeSnapshot ToSnapshot(VolumeStatistics s) => new()
@@ -114,5 +117,7 @@ internal sealed class MetricsBridge(S3BlockMetrics metrics) : IUblkRequestObserv
         DiskBytesWritten = s.DiskBytesWritten,
         DiskPutsSkipped = s.DiskPutsSkipped,
         DiskWriteErrors = s.DiskWriteErrors,
+        MemoryBudgetBytes = s.MemoryBudgetBytes,
+        DiskBudgetBytes = s.DiskBudgetBytes,
     };
 }

@@ -20,8 +20,10 @@ internal sealed class S3Instruments
         var duration = factory.CreateHistogram("s3block_s3_request_duration_seconds",
             "Object-store request latency in seconds (each attempt), by S3 operation.",
             ["operation"], new HistogramConfiguration { Buckets = [.. HistogramBuckets.S3Request], SuppressInitialValue = true });
+        // Published at 0 for every operation from the start: the dashboard and the alert rules rate() it, and a series
+        // that appears only with the first retry would show "no data" on a healthy volume.
         var retries = factory.CreateCounter("s3block_s3_retries_total",
-            "Object-store requests retried after a transient failure, by S3 operation.", ["operation"], suppressed);
+            "Object-store requests retried after a transient failure, by S3 operation.", ["operation"]);
         var bytes = factory.CreateCounter("s3block_s3_bytes_total",
             "Object bytes sent to (upload) and received from (download) the object store.", ["direction"], suppressed);
 

@@ -50,8 +50,8 @@ public sealed class UblkDevice : IDisposable
 
     public UblkStats Stats { get; } = new();
 
-    /// <summary>The queues, in order: <see cref="UblkQueue.InFlight"/> and <see cref="UblkQueue.Depth"/> for metrics.</summary>
-    internal IReadOnlyList<UblkQueue> Queues => _queues;
+    /// <summary>Each queue's requests in the backend and its depth, in queue order (for metrics).</summary>
+    public IReadOnlyList<UblkQueueLoad> QueueLoads() => _queues.ConvertAll(q => new UblkQueueLoad(q.QueueId, q.InFlight, q.Depth));
 
     /// <summary>Kernel tids of the queue threads, in queue order.</summary>
     public IReadOnlyList<int> QueueThreadIds => _queues.ConvertAll(q => q.ThreadId);
