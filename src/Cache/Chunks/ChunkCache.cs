@@ -117,25 +117,6 @@ public sealed class ChunkCache : IDisposable
     }
 
     /// <summary>
-    /// Copies a range of chunk <paramref name="key"/> from the RAM tier only: no I/O, no waiting, so a ublk queue thread
-    /// may call it. False when the RAM tier does not hold the chunk (the disk tier is not looked at, and nothing is
-    /// counted: the caller goes on to <see cref="TryReadAsync"/>, which counts the hit or miss).
-    /// </summary>
-    public bool TryReadFromMemory(string key, long offset, Span<byte> destination)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentException.ThrowIfNullOrEmpty(key);
-        ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        if (_memory is null || !_memory.TryRead(key, offset, destination))
-        {
-            return false;
-        }
-
-        Interlocked.Increment(ref _counters.MemoryHits);
-        return true;
-    }
-
-    /// <summary>
     /// The whole image of chunk <paramref name="key"/> in a new array the caller owns (e.g. for a read-modify-write
     /// before an upload), with its CRC checked when it comes from disk; null on a miss.
     /// </summary>

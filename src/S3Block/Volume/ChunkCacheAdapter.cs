@@ -9,8 +9,6 @@ public sealed class ChunkCacheAdapter(ChunkCache cache) : ICleanChunkCache
     public ValueTask<bool> TryReadAsync(string key, int offset, Memory<byte> destination, CancellationToken cancellationToken) =>
         cache.TryReadAsync(key, offset, destination, cancellationToken);
 
-    public bool TryReadFromMemory(string key, int offset, Span<byte> destination) => cache.TryReadFromMemory(key, offset, destination);
-
     public async ValueTask PutAsync(string key, ReadOnlyMemory<byte> image, CancellationToken cancellationToken) =>
         await cache.PutAsync(key, image, cancellationToken);
 }

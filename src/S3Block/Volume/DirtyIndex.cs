@@ -34,25 +34,6 @@ internal sealed class DirtyIndex(int chunkSize)
         }
     }
 
-    /// <summary>Whether any extent of the chunk overlaps the range (no copy, no allocation).</summary>
-    public bool Overlaps(long chunk, int offset, int length)
-    {
-        if (!_byChunk.TryGetValue(chunk, out var list))
-        {
-            return false;
-        }
-
-        foreach (var extent in list)
-        {
-            if (extent.Overlaps(offset, length))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     /// <summary>A copy of a chunk's extents (in sequence order), or empty.</summary>
     public DirtyExtent[] Snapshot(long chunk) => _byChunk.TryGetValue(chunk, out var list) ? [.. list] : [];
 

@@ -11,12 +11,6 @@ public interface ICleanChunkCache
     /// <summary>Copies <paramref name="destination"/>.Length bytes from <paramref name="offset"/> of the image; false on a miss.</summary>
     ValueTask<bool> TryReadAsync(string key, int offset, Memory<byte> destination, CancellationToken cancellationToken);
 
-    /// <summary>
-    /// Like <see cref="TryReadAsync"/>, but only from process memory, without I/O or waiting (a ublk queue thread calls
-    /// it); false when that is not possible, and the caller then uses <see cref="TryReadAsync"/>.
-    /// </summary>
-    bool TryReadFromMemory(string key, int offset, Span<byte> destination);
-
     /// <summary>Keeps an image (after a fetch or an upload).</summary>
     ValueTask PutAsync(string key, ReadOnlyMemory<byte> image, CancellationToken cancellationToken);
 }
@@ -27,8 +21,6 @@ public sealed class NoChunkCache : ICleanChunkCache
     public static NoChunkCache Instance { get; } = new();
 
     public ValueTask<bool> TryReadAsync(string key, int offset, Memory<byte> destination, CancellationToken cancellationToken) => ValueTask.FromResult(false);
-
-    public bool TryReadFromMemory(string key, int offset, Span<byte> destination) => false;
 
     public ValueTask PutAsync(string key, ReadOnlyMemory<byte> image, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }

@@ -28,52 +28,6 @@ public sealed partial class S3Volume
     }
 
     /// <summary>
-    /// A read that needs no I/O: every chunk it touches has no dirty extent over the range (those are read from the
-    /// journal file) and is either absent (zeros) or in the cache's RAM tier. Runs on a ublk queue thread.
-    /// </summary>
-    public bool TryReadFromMemory(long offset, Span<byte> destination)
-    {
-        CheckRange(offset, destination.Length);
-        var chunkSize = _descriptor.ChunkSizeBytes;
-        var done = 0;
-        while (done < destination.Length)
-        {
-            var at = offset + done;
-            var chunk = at / chunkSize;
-            var inChunk = (int)(at % chunkSize);
-            var piece = Math.Min(chunkSize - inChunk, destination.Length - done);
-            ChunkVersion version;
-            lock (_lock)
-            {
-                if (_dirty.Overlaps(chunk, inChunk, piece))
-                {
-                    return false;
-                }
-
-                version = _map[chunk];
-            }
-
-            var target = destination.Slice(done, piece);
-            if (version.IsZero)
-            {
-                target.Clear();
-            }
-            else if (_cache.TryReadFromMemory(_keys.Chunk(chunk, version), inChunk, target))
-            {
-                Interlocked.Increment(ref _cacheHits);
-            }
-            else
-            {
-                return false;
-            }
-
-            done += piece;
-        }
-
-        return true;
-    }
-
-    /// <summary>
     /// Reads part of one chunk: the newest extent covering it all, else the committed data, with every later dirty
     /// extent applied in sequence order.
     /// </summary>

@@ -19,8 +19,6 @@ internal sealed class VolumeBoundChunkCache(ICleanChunkCache cache, Guid volumeI
     public ValueTask<bool> TryReadAsync(string key, int offset, Memory<byte> destination, CancellationToken cancellationToken) =>
         cache.TryReadAsync(_prefix + key, offset, destination, cancellationToken);
 
-    public bool TryReadFromMemory(string key, int offset, Span<byte> destination) => cache.TryReadFromMemory(_prefix + key, offset, destination);
-
     public ValueTask PutAsync(string key, ReadOnlyMemory<byte> image, CancellationToken cancellationToken) =>
         cache.PutAsync(_prefix + key, image, cancellationToken);
 }

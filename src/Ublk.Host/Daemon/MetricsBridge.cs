@@ -42,8 +42,7 @@ internal sealed class MetricsBridge(S3BlockMetrics metrics) : IUblkRequestObserv
         metrics.RegisterJournal(() => ToSnapshot(volume.Journal.GetStatistics()));
         metrics.RegisterCache(() => ToSnapshot(cache.GetStatistics()));
         metrics.RegisterLease(() => new LeaseSnapshot(volume.GetStatistics().Fault is null, volume.Epoch));
-        metrics.RegisterDevice(() => new DeviceSnapshot(
-            device.Info.DeviceId, volume.Descriptor.Name, volume.Descriptor.ChunkSizeBytes, volume.SizeBytes, device.Stats.Inline));
+        metrics.RegisterDevice(() => new DeviceSnapshot(device.Info.DeviceId, volume.Descriptor.Name, volume.Descriptor.ChunkSizeBytes, volume.SizeBytes));
         metrics.RegisterQueues(() => device.QueueLoads().Select(q => new QueueSnapshot(q.Queue, q.InFlight, q.Depth)).ToList());
         metrics.RegisterIoFlusherFailures(() => IoFlusher.FailureCount);
     }

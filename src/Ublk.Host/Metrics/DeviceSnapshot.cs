@@ -5,6 +5,4 @@ namespace S3Block.Ublk.Metrics;
 /// <param name="Volume">The volume name [label <c>volume</c>].</param>
 /// <param name="ChunkBytes">The volume's chunk size [label <c>chunk_bytes</c>].</param>
 /// <param name="SizeBytes">The device size [s3block_device_size_bytes].</param>
-/// <param name="ServedOnQueueThread">Requests the queue threads served themselves, without the thread pool (reads from
-/// the RAM cache) [s3block_io_served_on_queue_thread_total].</param>
-public sealed record DeviceSnapshot(int DevId, string Volume, long ChunkBytes, long SizeBytes, long ServedOnQueueThread = 0);
+public sealed record DeviceSnapshot(int DevId, string Volume, long ChunkBytes, long SizeBytes);

@@ -27,9 +27,6 @@ internal sealed class InfoInstruments
             },
             () => RemoveAll(info, except: null));
         Device.Gauge("s3block_device_size_bytes", "Size of the served block device in bytes.", d => d.SizeBytes);
-        Device.Counter("s3block_io_served_on_queue_thread_total",
-            "Block requests a ublk queue thread served itself, without a thread-pool hop (reads from the RAM cache or of never-written chunks).",
-            d => d.ServedOnQueueThread);
     }
 
     public SnapshotSeries<DeviceSnapshot> Device { get; }

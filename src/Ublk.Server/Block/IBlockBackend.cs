@@ -40,19 +40,6 @@ public interface IBlockBackend : IAsyncDisposable
     /// </remarks>
     bool CompletesInline => false;
 
-    /// <summary>
-    /// Serves a read on the calling thread if that needs nothing but process memory: no file, disk or network I/O,
-    /// no wait for the thread pool, another thread, or a lock held across I/O. Returns false otherwise (whatever it
-    /// wrote into <paramref name="destination"/> then does not matter) and the read goes to <see cref="ReadAsync"/>.
-    /// Default false.
-    /// </summary>
-    /// <remarks>
-    /// A ublk queue calls this on its own thread before it hands a read to the thread pool, so a read served from RAM
-    /// costs no thread-pool hop and no cross-thread wake-up. The same rule as for <see cref="CompletesInline"/>
-    /// applies: one blocking call here stalls every request of the queue. An exception counts as false.
-    /// </remarks>
-    bool TryReadFromMemory(long offset, Span<byte> destination) => false;
-
     /// <summary>Fills <paramref name="destination"/> with the bytes at <paramref name="offset"/>.</summary>
     ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken);
 

@@ -34,9 +34,6 @@ internal sealed record UblkQueueConfig(
 /// <para>Inline mode, for a backend that <see cref="IBlockBackend.CompletesInline"/> (pure memory): the queue thread
 /// runs the request itself and queues the COMMIT_AND_FETCH at once; no thread-pool hop, no eventfd. Either way the
 /// loop reaps every ready CQE, then submits all the commands they produced and waits in one io_uring_enter.</para>
-/// <para>Any other backend may still serve a READ from its memory on the queue thread
-/// (<see cref="IBlockBackend.TryReadFromMemory"/>, e.g. a chunk in the RAM cache); only what it cannot goes to the
-/// thread pool.</para>
 /// <para>The thread blocks only in io_uring_enter(GETEVENTS): ublk delivers requests as task work that runs only
 /// there. It never awaits, never runs backend code that may block, and lives as long as the device: the kernel
 /// binds the queue to this task, and its exit would stop (or quiesce) the device.</para>
@@ -385,7 +382,7 @@ internal sealed unsafe class UblkQueue : IDisposable
 
         UblkRequest request = _requests[tag];
         request.Prepare(op, offset, length, fua);
-        if (_inline ? request.TryRun(out int result) : request.TryReadFromMemory(out result))
+        if (_inline && request.TryRun(out int result))
         {
             stats.CountInline();
             Finish(tag, result); // the COMMIT goes out with this batch's next io_uring_enter

@@ -102,35 +102,6 @@ internal sealed class UblkRequest : IThreadPoolWorkItem
         return false;
     }
 
-    /// <summary>
-    /// Queue thread: serves a READ from the backend's memory if it can (<see cref="IBlockBackend.TryReadFromMemory"/>).
-    /// True with the byte count to COMMIT; false when the request must go to the thread pool. Never throws: the queue
-    /// thread must not fail, and a backend that throws here gets its answer from <see cref="IBlockBackend.ReadAsync"/> instead.
-    /// </summary>
-    public bool TryReadFromMemory(out int result)
-    {
-        result = 0;
-        if (Op != UblkIoOp.Read)
-        {
-            return false;
-        }
-
-        try
-        {
-            if (!_backend.TryReadFromMemory(Offset, _buffer.Span[..(int)Length]))
-            {
-                return false;
-            }
-        }
-        catch (Exception)
-        {
-            return false;
-        }
-
-        result = (int)Length;
-        return true;
-    }
-
     private ValueTask Start() => Op switch
     {
         UblkIoOp.Read => _backend.ReadAsync(Offset, _buffer[..(int)Length], CancellationToken.None),

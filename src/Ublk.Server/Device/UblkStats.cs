@@ -47,8 +47,7 @@ public sealed class UblkStats
     /// <summary>Requests refused before reaching the backend (unknown op, out of range, too large).</summary>
     public long Rejected => Volatile.Read(ref _rejected);
 
-    /// <summary>Requests the queue thread ran itself (a backend that completes inline, or a read the backend served
-    /// from memory), not on the thread pool.</summary>
+    /// <summary>Requests the queue thread ran itself (a backend that completes inline), not on the thread pool.</summary>
     public long Inline => Volatile.Read(ref _inline);
 
     internal void CountRead(long bytes)

@@ -25,28 +25,6 @@ public sealed class ChunkCacheReadTests
     }
 
     [Fact]
-    public async Task A_memory_only_read_answers_from_the_ram_tier_and_never_from_disk()
-    {
-        using var folder = new ChunkTestFolder();
-        using var withRam = Open(folder.Path, memoryEntries: 4);
-        var key = Key(1);
-        var image = ImageFor(key);
-        var range = new byte[4096];
-
-        Assert.False(withRam.TryReadFromMemory(key, 8192, range), "not cached yet");
-        Assert.True(await withRam.PutAsync(key, image, Ct));
-        Assert.True(withRam.TryReadFromMemory(key, 8192, range));
-        Assert.Equal(image.AsSpan(8192, 4096).ToArray(), range);
-        Assert.Equal(1, withRam.GetStatistics().MemoryHits);
-        withRam.Dispose();
-
-        using var diskOnly = Open(folder.Path, memoryEntries: 0);
-        Assert.True(diskOnly.Contains(key), "the disk tier kept the entry");
-        Assert.False(diskOnly.TryReadFromMemory(key, 8192, range), "a disk hit is I/O: not answered");
-        Assert.Equal((0L, 0L, 0L), (diskOnly.GetStatistics().MemoryHits, diskOnly.GetStatistics().DiskHits, diskOnly.GetStatistics().Misses));
-    }
-
-    [Fact]
     public void The_statistics_carry_both_budgets()
     {
         using var folder = new ChunkTestFolder();

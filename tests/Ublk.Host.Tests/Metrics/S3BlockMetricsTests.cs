@@ -191,7 +191,7 @@ public sealed class S3BlockMetricsTests
             "s3block_lease_held 1", "s3block_lease_epoch 7", "s3block_lease_expiry_timestamp_seconds 1700000030",
             "s3block_io_inflight{queue=\"0\"} 3", "s3block_io_queue_depth{queue=\"1\"} 128",
             "s3block_device_info{chunk_bytes=\"4194304\",dev_id=\"3\",volume=\"vol\\\"1\"} 1",
-            "s3block_device_size_bytes 1099511627776", "s3block_io_served_on_queue_thread_total 17", "s3block_io_flusher_failures_total 0",
+            "s3block_device_size_bytes 1099511627776", "s3block_io_flusher_failures_total 0",
             "s3block_build_info{version=\"1.2.3-test\"} 1",
             "s3block_journal_fsync_duration_seconds_bucket{le=\"0.002\"} 40", "s3block_journal_fsync_duration_seconds_count 50",
             "s3block_journal_fsync_duration_seconds_sum 0.25",

@@ -87,7 +87,7 @@ public sealed class SampleMetrics : IDisposable
         metrics.RegisterCache(() => Cache);
         metrics.RegisterLease(() => new LeaseSnapshot(Held: true, Epoch: 7, ExpiresAtUnixSeconds: 1_700_000_030));
         metrics.RegisterQueues(() => [new QueueSnapshot(0, 3, 128), new QueueSnapshot(1, 0, 128)]);
-        metrics.RegisterDevice(() => new DeviceSnapshot(DevId: 3, Volume: "vol\"1", ChunkBytes: 4 << 20, SizeBytes: 1L << 40, ServedOnQueueThread: 17));
+        metrics.RegisterDevice(() => new DeviceSnapshot(DevId: 3, Volume: "vol\"1", ChunkBytes: 4 << 20, SizeBytes: 1L << 40));
         metrics.RegisterIoFlusherFailures(() => 0);
         foreach (var op in BlockOpLabels.All)
         {
