@@ -5,9 +5,6 @@ namespace S3Block.Tests.Vm;
 /// <summary>The S3Block series that the shipped Grafana dashboard and Prometheus alert rules query.</summary>
 internal static partial class DashboardSeries
 {
-    /// <summary>Series that exist only once what they count has happened at least once (none so far).</summary>
-    public static readonly IReadOnlySet<string> OnlyAfterTheirEvent = new HashSet<string>(StringComparer.Ordinal);
-
     public static IReadOnlyList<string> Names()
     {
         var files = new[] { "deploy/grafana/s3block.json", "deploy/prometheus/alerts.yml" };

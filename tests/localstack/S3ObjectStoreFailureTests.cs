@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using S3Block.ObjectStore;
 using S3Block.ObjectStore.S3;
+using S3Block.TestKit;
 
 namespace S3Block.LocalStack.Tests;
 
@@ -50,7 +51,7 @@ public sealed class S3ObjectStoreFailureTests(S3BucketFixture bucket) : IClassFi
     public async Task A_refused_connection_is_transient()
     {
         var options = S3TestSettings.For(bucket.Bucket);
-        options.ServiceUrl = $"http://127.0.0.1:{UnusedPort()}";
+        options.ServiceUrl = $"http://127.0.0.1:{StandInHttpEndpoint.FreePort()}";
         using var store = new S3ObjectStore(options);
 
         var e = await Assert.ThrowsAsync<ObjectStoreException>(() => store.GetAsync("k", null, Ct));
@@ -102,12 +103,5 @@ public sealed class S3ObjectStoreFailureTests(S3BucketFixture bucket) : IClassFi
 
         Assert.Equal(ObjectStoreErrorKind.NotFound, e.Kind);
         Assert.Equal(["same-key"], await a.ListAllAsync("", Ct).Select(o => o.Key).ToListAsync(Ct));
-    }
-
-    private static int UnusedPort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using S3Block.TestKit;
 
@@ -16,7 +14,7 @@ public sealed class StatusCliTests : IDisposable
     [Fact]
     public async Task A_healthy_volume_without_a_daemon_shows_the_store_and_says_no_daemon_runs()
     {
-        var port = FreePort();
+        var port = StandInHttpEndpoint.FreePort();
         Assert.Equal(0, (await RunAsync(port, "create", "vol1", "--size", "64MiB", "--chunk-size", "1MiB")).ExitCode);
 
         var status = await RunAsync(port, "status", "vol1");
@@ -31,20 +29,25 @@ public sealed class StatusCliTests : IDisposable
     [Fact]
     public async Task An_unreadable_store_is_reported_on_its_line_and_the_daemons_fault_is_still_shown_with_exit_1()
     {
-        var port = FreePort();
+        var port = StandInHttpEndpoint.FreePort();
         Assert.Equal(0, (await RunAsync(port, "create", "vol1", "--size", "64MiB", "--chunk-size", "1MiB")).ExitCode);
         // The volume's descriptor becomes unreadable, as on a state disk that fails its reads.
         var descriptor = Path.Combine(_folder.Path, "store", "vol1.d", "volume%2Ejson");
         Assert.True(File.Exists(descriptor), descriptor);
         File.Delete(descriptor);
         Directory.CreateDirectory(descriptor);
-        using var daemon = new FakeMetricsEndpoint(port, """
+        var scrape = Encoding.UTF8.GetBytes("""
             # TYPE s3block_dirty_bytes gauge
             s3block_dirty_bytes 1048576
             s3block_dirty_oldest_age_seconds 12.5
             s3block_journal_fill_ratio 0.25
             s3block_volume_faulted 1
-            """);
+            """.Replace("\r\n", "\n", StringComparison.Ordinal) + "\n");
+        using var daemon = new StandInHttpEndpoint(port, async context =>
+        {
+            context.Response.ContentType = "text/plain; version=0.0.4";
+            await context.Response.OutputStream.WriteAsync(scrape);
+        });
 
         var status = await RunAsync(port, "status", "vol1");
 
@@ -61,50 +64,4 @@ public sealed class StatusCliTests : IDisposable
     private Task<S3BlockCli.Result> RunAsync(int port, params string[] arguments) =>
         S3BlockCli.RunAsync([.. arguments, "--set", $"Store:Local:Path={_folder.Path}/store", "--set", $"Metrics:Port={port}"],
             workingDirectory: _folder.Path);
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>Answers every request on 127.0.0.1:port with a fixed Prometheus text body.</summary>
-    private sealed class FakeMetricsEndpoint : IDisposable
-    {
-        private readonly HttpListener _listener = new();
-        private readonly Task _serving;
-
-        public FakeMetricsEndpoint(int port, string body)
-        {
-            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            _listener.Start();
-            var bytes = Encoding.UTF8.GetBytes(body.Replace("\r\n", "\n", StringComparison.Ordinal) + "\n");
-            _serving = Task.Run(async () =>
-            {
-                while (_listener.IsListening)
-                {
-                    HttpListenerContext context;
-                    try
-                    {
-                        context = await _listener.GetContextAsync();
-                    }
-                    catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-                    {
-                        return;
-                    }
-
-                    context.Response.ContentType = "text/plain; version=0.0.4";
-                    await context.Response.OutputStream.WriteAsync(bytes);
-                    context.Response.Close();
-                }
-            });
-        }
-
-        public void Dispose()
-        {
-            _listener.Close();
-            _serving.Wait(TimeSpan.FromSeconds(5));
-        }
-    }
 }

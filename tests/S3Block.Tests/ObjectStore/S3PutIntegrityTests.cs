@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using S3Block.ObjectStore;
 using S3Block.ObjectStore.S3;
+using S3Block.TestKit;
 
 namespace S3Block.Tests.ObjectStore;
 
@@ -14,30 +14,17 @@ namespace S3Block.Tests.ObjectStore;
 /// </summary>
 public sealed class S3PutIntegrityTests : IDisposable
 {
-    private readonly HttpListener _listener = new();
     private readonly ConcurrentQueue<(string Method, Dictionary<string, string> Headers, byte[] Body)> _requests = new();
-    private readonly Task _serving;
-    private readonly int _port;
+    private readonly StandInHttpEndpoint _endpoint;
 
-    public S3PutIntegrityTests()
-    {
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            _port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
-
-        _listener.Prefixes.Add($"http://127.0.0.1:{_port}/");
-        _listener.Start();
-        _serving = Task.Run(ServeAsync);
-    }
+    public S3PutIntegrityTests() => _endpoint = new StandInHttpEndpoint(StandInHttpEndpoint.FreePort(), RecordAsync);
 
     [Fact]
     public async Task A_put_signs_its_payload_and_sends_no_content_md5()
     {
         using var store = new S3ObjectStore(new S3StoreOptions
         {
-            ServiceUrl = $"http://127.0.0.1:{_port}",
+            ServiceUrl = _endpoint.Url,
             Bucket = "bucket",
             AccessKey = "access",
             SecretKey = "secret",
@@ -93,34 +80,17 @@ public sealed class S3PutIntegrityTests : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        _listener.Close();
-        _serving.Wait(TimeSpan.FromSeconds(5));
-    }
+    public void Dispose() => _endpoint.Dispose();
 
-    private async Task ServeAsync()
+    /// <summary>Keeps the request and answers as S3 does to a PUT.</summary>
+    private async Task RecordAsync(HttpListenerContext context)
     {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            using var body = new MemoryStream();
-            await context.Request.InputStream.CopyToAsync(body);
-            var headers = context.Request.Headers.AllKeys.OfType<string>()
-                .ToDictionary(k => k, k => context.Request.Headers[k] ?? "", StringComparer.OrdinalIgnoreCase);
-            _requests.Enqueue((context.Request.HttpMethod, headers, body.ToArray()));
-            context.Response.StatusCode = 200;
-            context.Response.AddHeader("ETag", "\"0123456789abcdef0123456789abcdef\"");
-            context.Response.Close();
-        }
+        using var body = new MemoryStream();
+        await context.Request.InputStream.CopyToAsync(body);
+        var headers = context.Request.Headers.AllKeys.OfType<string>()
+            .ToDictionary(k => k, k => context.Request.Headers[k] ?? "", StringComparer.OrdinalIgnoreCase);
+        _requests.Enqueue((context.Request.HttpMethod, headers, body.ToArray()));
+        context.Response.StatusCode = 200;
+        context.Response.AddHeader("ETag", "\"0123456789abcdef0123456789abcdef\"");
     }
 }
