@@ -75,4 +75,16 @@ public sealed record JournalStatistics
 
     /// <summary>Times an append found the disk full and waited.</summary>
     public long DiskFullWaits { get; init; }
+
+    /// <summary>A zero-filled spare is ready to become the next segment.</summary>
+    public bool SpareReady { get; init; }
+
+    /// <summary>Segments started from a spare (records written over durable zeros: data-only fdatasyncs).</summary>
+    public long SegmentsFromSpare { get; init; }
+
+    /// <summary>Segments created the slow way because no spare was ready (first segment after open, disk full, failures).</summary>
+    public long SegmentsWithoutSpare { get; init; }
+
+    /// <summary>Spares that could not be made or used (disk full, I/O errors); the slow way took over each time.</summary>
+    public long SpareFailures { get; init; }
 }
