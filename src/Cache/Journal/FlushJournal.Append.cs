@@ -229,8 +229,7 @@ public sealed partial class FlushJournal
     /// </remarks>
     private JournalSegment CreateSegmentLocked(long firstSequence)
     {
-        Interlocked.Increment(ref _segmentsWithoutSpare);
-        _spareSignal.Set(); // The spare loop may have failed or fallen behind: try again.
+        _spareSignal.Set(); // The spare loop failed, skipped or fell behind: let it try again.
         var alignment = _options.RecordAlignment;
         var path = Path.Combine(_directory, JournalFormat.SegmentFileName(firstSequence));
         var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
@@ -251,6 +250,7 @@ public sealed partial class FlushJournal
             throw;
         }
 
+        Interlocked.Increment(ref _segmentsWithoutSpare);
         var segment = new JournalSegment(firstSequence, path, handle, alignment, alignment, firstSequence - 1);
         _segments.Add(segment);
         PublishSegmentsLocked();

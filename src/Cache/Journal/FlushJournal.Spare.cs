@@ -14,7 +14,11 @@ public sealed partial class FlushJournal
     private const int ZeroFillStep = 4 << 20;
     private static readonly byte[] ZeroFillBuffer = new byte[ZeroFillStep];
 
-    private readonly Thread _spareThread;
+    // A spare is made only while this many segments' worth of space is free: it must never take the last space the
+    // cache or the local store need to finish the upload whose commit releases journal space.
+    private const int SpareFreeSpaceSegments = 3;
+
+    private readonly bool _spareEnabled;
     private readonly WakeSignal _spareSignal = new();
     private readonly TaskCompletionSource _spareThreadExited = NewSignalSource();
 
@@ -25,6 +29,10 @@ public sealed partial class FlushJournal
     private long _segmentsFromSpare;
     private long _segmentsWithoutSpare;
     private long _spareFailures;
+    private long _sparesSkippedForSpace;
+
+    /// <summary>Test seam: called under the lock when a spare is about to become a segment; throw to fail that step.</summary>
+    internal Action? SpareActivationForTests { get; set; }
 
     /// <summary>A zero-filled, fdatasync'ed file that is not (yet) a segment.</summary>
     private sealed record SpareSegment(string Path, SafeFileHandle Handle);
@@ -36,8 +44,8 @@ public sealed partial class FlushJournal
     /// </summary>
     /// <remarks>
     /// The spare is made on this thread, never under the journal's lock. A failure (disk full, EIO) only means the next
-    /// segment is created the slow way; the loop tries again when that happens. No spare is made while appends wait
-    /// for a full disk: the files that hold records need the space first.
+    /// segment is created on demand, the way it was before spares; the loop tries again when that happens. No spare is
+    /// made while appends wait for a full disk or when little space is free.
     /// </remarks>
     private void RunSpareLoop()
     {
@@ -54,19 +62,25 @@ public sealed partial class FlushJournal
                         return;
                     }
 
-                    needed = _options.PrepareSpareSegment && _spare is null && _diskFullSince is null;
+                    needed = _spare is null && _diskFullSince is null;
+                }
+
+                if (needed && FileDurability.AvailableBytes(_directory) < SpareFreeSpaceSegments * _options.SegmentSizeBytes)
+                {
+                    Interlocked.Increment(ref _sparesSkippedForSpace);
+                    needed = false;
                 }
 
                 if (!needed)
                 {
-                    _spareSignal.Wait();
+                    _spareSignal.Wait(); // Woken when a segment is started (from the spare or on demand).
                     continue;
                 }
 
                 if (TryPrepareSpare() is not { } spare)
                 {
                     Interlocked.Increment(ref _spareFailures);
-                    _spareSignal.Wait(); // Woken by the next segment created without a spare.
+                    _spareSignal.Wait();
                     continue;
                 }
 
@@ -85,7 +99,7 @@ public sealed partial class FlushJournal
         }
         catch (Exception)
         {
-            // Unexpected (a bug): stop making spares; segments are then created the slow way, which always works.
+            // Unexpected (a bug): stop making spares and count it; segments are then created on demand, which always works.
             Interlocked.Increment(ref _spareFailures);
         }
         finally
@@ -103,6 +117,10 @@ public sealed partial class FlushJournal
     }
 
     /// <summary>Creates the spare: allocated, zero-filled and fdatasync'ed (possibly partly when the journal stops). Null if that failed.</summary>
+    /// <remarks>
+    /// One fixed name is safe: a spare is made only while there is none, and it stops being the spare (renamed, under the
+    /// lock) before this runs again.
+    /// </remarks>
     private SpareSegment? TryPrepareSpare()
     {
         var path = System.IO.Path.Combine(_directory, "next" + SpareExtension);
@@ -134,12 +152,16 @@ public sealed partial class FlushJournal
 
     /// <summary>
     /// Turns the spare into the active segment for <paramref name="firstSequence"/>, or returns null when there is no
-    /// spare or it could not be used (the caller then creates the segment the slow way). Call under the lock, before
-    /// any sequence in the segment is handed out.
+    /// spare or it could not be used (the caller then creates the segment on demand). Call under the lock, before any
+    /// sequence in the segment is handed out.
     /// </summary>
     /// <remarks>
-    /// The header is fdatasync'ed before the rename and the directory fsync'ed after it, so the segment's name never
-    /// survives a power cut without its header, and the name is durable before any record in it is reported durable.
+    /// <para>Header write, rename (never a copy), directory fsync: the name is durable before any record in it can be
+    /// reported durable, and the header page is fdatasync'ed with the segment's first records. A power cut before
+    /// that leaves a segment whose header reads as zeros and holds no durable record, which replay takes for a torn
+    /// tail, as it does for a segment created on demand.</para>
+    /// <para>A failure here falls back to creating the segment on demand, which meets the same disk: a failing disk
+    /// still surfaces there (the append fails, nothing is reported durable), and a full one still waits.</para>
     /// </remarks>
     private JournalSegment? TryStartSegmentFromSpareLocked(long firstSequence)
     {
@@ -149,17 +171,16 @@ public sealed partial class FlushJournal
         }
 
         _spare = null;
-        _spareSignal.Set(); // Make the next one while this segment fills.
         var alignment = _options.RecordAlignment;
         var path = System.IO.Path.Combine(_directory, JournalFormat.SegmentFileName(firstSequence));
         var renamed = false;
         try
         {
+            SpareActivationForTests?.Invoke();
             var unit = new byte[alignment];
             new SegmentHeader(_volumeId, _writerEpoch, firstSequence, alignment).Write(unit);
             RandomAccess.Write(spare.Handle, unit, 0);
-            FileDurability.DataSync(spare.Handle);
-            File.Move(spare.Path, path, overwrite: false);
+            FileDurability.RenameNoReplace(spare.Path, path);
             renamed = true;
             FileDurability.SyncDirectory(_directory);
         }
@@ -172,13 +193,14 @@ public sealed partial class FlushJournal
         }
 
         Interlocked.Increment(ref _segmentsFromSpare);
+        _spareSignal.Set(); // Make the next one while this segment fills.
         var segment = new JournalSegment(firstSequence, path, spare.Handle, alignment, alignment, firstSequence - 1);
         _segments.Add(segment);
         PublishSegmentsLocked();
         return segment;
     }
 
-    /// <summary>Stops the spare loop and deletes an unused spare (closing or crashing; the lock is not held).</summary>
+    /// <summary>Stops the spare loop and closes an unused spare, deleting it unless crashing (the lock is not held).</summary>
     private async Task StopSpareLoopAsync(bool deleteSpare)
     {
         _spareSignal.Set();
@@ -203,6 +225,19 @@ public sealed partial class FlushJournal
         }
 
         _spareSignal.Dispose();
+    }
+
+    /// <summary>Starts the spare loop, or marks it stopped when spares are off.</summary>
+    private void StartSpareLoop()
+    {
+        if (_spareEnabled)
+        {
+            new Thread(RunSpareLoop) { IsBackground = true, Name = "journal-spare" }.Start();
+        }
+        else
+        {
+            _spareThreadExited.TrySetResult();
+        }
     }
 
     /// <summary>Deletes spares a crashed instance left (call holding the directory lock, before replay).</summary>

@@ -95,8 +95,8 @@ public sealed partial class FlushJournal : IAsyncDisposable
         ReplayReport = report;
         _durabilityThread = new Thread(RunDurabilityLoop) { IsBackground = true, Name = "journal-sync" };
         _durabilityThread.Start();
-        _spareThread = new Thread(RunSpareLoop) { IsBackground = true, Name = "journal-spare" };
-        _spareThread.Start();
+        _spareEnabled = options.PrepareSpareSegment && !FileDurability.IsCopyOnWrite(directory);
+        StartSpareLoop();
     }
 
     /// <summary>What replay found when the journal was opened.</summary>
@@ -273,6 +273,8 @@ public sealed partial class FlushJournal : IAsyncDisposable
             SegmentsFromSpare = Interlocked.Read(ref _segmentsFromSpare),
             SegmentsWithoutSpare = Interlocked.Read(ref _segmentsWithoutSpare),
             SpareFailures = Interlocked.Read(ref _spareFailures),
+            SparesSkippedForSpace = Interlocked.Read(ref _sparesSkippedForSpace),
+            SpareBytes = spareReady ? _options.SegmentSizeBytes : 0,
         };
     }
 

@@ -39,8 +39,8 @@ public sealed class JournalOptions
 
     /// <summary>
     /// Keep the next segment ready as a file of durable zeros (default true), so records land in written blocks and each
-    /// fdatasync writes data only. Costs one segment of disk space and the zeros' writes; off for copy-on-write file
-    /// systems, where writing zeros ahead gains nothing.
+    /// fdatasync writes data only. Costs one segment of disk space and the zeros' writes. Ignored on copy-on-write file
+    /// systems (btrfs, ZFS), where an overwrite allocates anyway, and while less than three segments' worth is free.
     /// </summary>
     public bool PrepareSpareSegment { get; set; } = true;
 

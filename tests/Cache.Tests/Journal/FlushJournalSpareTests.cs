@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using S3Block.Cache.Journal;
+using S3Block.Cache.Platform;
+using S3Block.TestKit;
 using static S3Block.Tests.Journal.JournalTestKit;
 
 namespace S3Block.Tests.Journal;
@@ -151,6 +153,129 @@ public sealed class FlushJournalSpareTests
         Assert.Equal(writes.Select(r => r.Record.Sequence).Order(), writes.Select(r => r.Record.Sequence));
         var bySequence = appended.ToDictionary(r => r.Position.Sequence);
         Assert.All(writes, r => Assert.Equal(bySequence[r.Record.Sequence].Payload, r.Payload));
+    }
+
+    [Fact]
+    public async Task A_spare_that_fails_to_become_a_segment_is_dropped_and_the_segment_is_created_on_demand()
+    {
+        using var dir = TempDirectory.OnDisk();
+        var appended = new List<AppendedRecord>();
+        await using (var journal = Open(dir.Path, Options(), out _))
+        {
+            await Eventually(() => journal.GetStatistics().SpareReady, "the first spare is ready");
+            var failures = 0;
+            journal.SpareActivationForTests = () =>
+            {
+                if (failures++ == 0)
+                {
+                    throw new IOException("write failed: Input/output error (errno 5)", 5);
+                }
+            };
+
+            for (var i = 0; i < 3; i++)
+            {
+                appended.Add(await AppendWrite(journal, i * 4096L, 4096, seed: i));
+            }
+
+            await journal.FlushAsync(Ct);
+            var statistics = journal.GetStatistics();
+            Assert.Equal(1, statistics.SpareFailures);
+            Assert.Equal(0, statistics.SegmentsFromSpare);
+            Assert.Equal(1, statistics.SegmentsWithoutSpare);
+            Assert.Equal(1, statistics.SegmentCount);
+        }
+
+        await using var reopened = Open(dir.Path, Options(), out var replayed);
+        Assert.Null(reopened.ReplayReport.Damage);
+        Assert.Equal(appended.Select(r => r.Payload), replayed.Where(r => r.Record.Type == JournalRecordType.Write).Select(r => r.Payload));
+    }
+
+    [Fact]
+    public async Task On_a_full_disk_the_ready_spare_is_the_next_segment_and_no_new_spare_is_made_until_space_returns()
+    {
+        using var fs = new SmallFileSystem(16 << 20);
+        var options = Options(segmentSize: 1 << 20, capacity: 4 << 20);
+        options.DiskFullRetryInterval = TimeSpan.FromMilliseconds(20);
+        await using var journal = Open(fs.Path, options, out _);
+        await Eventually(() => journal.GetStatistics().SpareReady, "the first spare is ready");
+        var written = new List<AppendedRecord> { await AppendWrite(journal, 0, 64 * 1024, seed: 0) };
+        await Eventually(() => journal.GetStatistics().SpareReady, "the second spare is ready");
+
+        var filler = fs.Fill(leaveFree: 128 * 1024);
+        while (written[^1].Position.SegmentId == written[0].Position.SegmentId)
+        {
+            written.Add(await AppendWrite(journal, 0, 64 * 1024, seed: written.Count));
+        }
+
+        var statistics = journal.GetStatistics();
+        Assert.Equal(0, statistics.DiskFullWaits); // the second segment needed no new space: the spare held it
+        Assert.Equal(2, statistics.SegmentsFromSpare);
+        Assert.False(statistics.SpareReady);
+
+        // The third segment needs space the disk no longer has: appends wait, and no spare competes for the space.
+        var blocked = Task.Run(async () =>
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                written.Add(await AppendWrite(journal, 0, 64 * 1024, seed: 1000 + i));
+            }
+        }, Ct);
+        await Eventually(() => journal.GetStatistics().DiskFullSince is not null, "the journal reports the full disk");
+        Assert.False(blocked.IsCompleted);
+        Assert.Empty(Directory.GetFiles(fs.Path, "*" + FlushJournal.SpareExtension));
+
+        File.Delete(filler);
+        await blocked;
+        await journal.FlushAsync(Ct);
+        await Eventually(() => journal.GetStatistics().SpareReady, "a spare is made again once space returned");
+        foreach (var record in written)
+        {
+            var back = new byte[record.Payload.Length];
+            journal.ReadPayload(record.Position, back);
+            Assert.Equal(record.Payload, back);
+        }
+    }
+
+    [Fact]
+    public async Task No_spare_is_made_while_less_than_three_segments_of_space_are_free()
+    {
+        using var fs = new SmallFileSystem(12 << 20);
+        var filler = fs.Fill(leaveFree: 5 << 20);
+        var options = Options(segmentSize: 2 << 20, capacity: 4 << 20);
+        await using var journal = Open(fs.Path, options, out _);
+        await Eventually(() => journal.GetStatistics().SparesSkippedForSpace >= 1, "the spare loop saw the low space");
+        await AppendWrite(journal, 0, 4096, seed: 1);
+        await Eventually(() => journal.GetStatistics().SparesSkippedForSpace >= 2, "the on-demand segment woke the loop, which looked again");
+
+        var statistics = journal.GetStatistics();
+        Assert.False(statistics.SpareReady);
+        Assert.Equal(0, statistics.SegmentsFromSpare);
+        Assert.Equal(1, statistics.SegmentsWithoutSpare);
+        Assert.Empty(Directory.GetFiles(fs.Path, "*" + FlushJournal.SpareExtension));
+
+        File.Delete(filler);
+        await AppendWrite(journal, 0, (int)options.MaxPayloadBytes, seed: 2); // starts a segment on demand, which wakes the loop
+        await Eventually(() => journal.GetStatistics().SpareReady, "a spare is made once space is free");
+    }
+
+    [Fact]
+    public void The_rename_that_turns_a_spare_into_a_segment_never_replaces_a_file()
+    {
+        using var dir = TempDirectory.OnDisk();
+        var from = Path.Combine(dir.Path, "a");
+        var to = Path.Combine(dir.Path, "b");
+        File.WriteAllText(from, "spare");
+        File.WriteAllText(to, "segment");
+
+        var refused = Assert.Throws<IOException>(() => FileDurability.RenameNoReplace(from, to));
+        Assert.Equal(17, refused.HResult); // EEXIST
+        Assert.Equal("segment", File.ReadAllText(to));
+        Assert.Equal("spare", File.ReadAllText(from));
+
+        File.Delete(to);
+        FileDurability.RenameNoReplace(from, to);
+        Assert.False(File.Exists(from));
+        Assert.Equal("spare", File.ReadAllText(to));
     }
 
     /// <summary>
