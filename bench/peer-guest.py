@@ -2,7 +2,8 @@
 """Small helpers of bench/peer-guest.sh (run inside the test VM).
 
   fio-get FILE KEY...     numbers from a fio JSON output, one a line: write_iops, read_iops, write_mbps, read_mbps,
-                          write_bytes, write_p99_ms (completion latency), sync_p99_ms (the fdatasync calls)
+                          write_bytes, write_iops_min (fio's lowest averaging interval: stalls), write_p99_ms
+                          (completion latency), sync_p50_ms, sync_p99_ms (the fdatasync calls)
   cold-reads DEV CHUNK N SEED START COUNT
                           reads 4 KiB (O_DIRECT) at the start of COUNT chunks of DEV, taken from position START of a
                           seeded random permutation of the first N chunks (no chunk
@@ -34,8 +35,11 @@ def fio_get(path, key):
         return str(job["write"]["io_bytes"])
     if key == "write_p99_ms":
         return f"{job['write']['clat_ns']['percentile']['99.000000'] / 1e6:.3f}"
-    if key == "sync_p99_ms":
-        return f"{job['sync']['lat_ns']['percentile']['99.000000'] / 1e6:.3f}"
+    if key == "write_iops_min":
+        return str(job["write"]["iops_min"])
+    if key in ("sync_p50_ms", "sync_p99_ms"):
+        percent = "50.000000" if key == "sync_p50_ms" else "99.000000"
+        return f"{job['sync']['lat_ns']['percentile'][percent] / 1e6:.3f}"
     raise SystemExit(f"unknown key {key}")
 
 
