@@ -200,9 +200,7 @@ public sealed class DaemonRun : GuestScriptRun
         mount "$DEV" /tmp/mnt && for i in $(seq 1 10); do dd if=/dev/urandom of="/tmp/mnt/late$i" bs=128k count=4 conv=fsync status=none; done
         sync; umount /tmp/mnt
         kill -9 "$R"; wait "$R" 2>/dev/null
-        # The lost disk takes the recovery-deadline guard with it (else it may write its log into data/state/vol1 while
-        # rm runs). [g]: not this script, whose text holds the pattern.
-        pkill -9 -f "[g]uard --volume vol1 "; sleep 0.5
+        end_guard vol1 # the lost disk takes it with it
         rm -rf data/state/vol1 && echo "local state deleted"
         start_daemon r5 run vol1 $RUN_OPTS --force-takeover
         fsck.ext4 -n -f "$DEV" >/tmp/fsck2.txt 2>&1; echo "fsck rc=$?"

@@ -312,9 +312,7 @@ public sealed class DaemonS3Run : GuestScriptRun
         echo "not in S3 at the kill: $(metric s3block_dirty_bytes) bytes"
         kill -9 "$R"; wait "$R" 2>/dev/null
         OLD=${DEV#/dev/ublkb}
-        # The lost disk takes the recovery-deadline guard with it (else it keeps writing its log into data/state while
-        # rm runs: "Directory not empty" in a fresh-clone run). [g]: not this script, whose text holds the pattern.
-        pkill -9 -f "[g]uard --volume vol1 "; sleep 0.5
+        end_guard vol1 # the lost disk takes it with it
         rm -rf data/state && echo "local state deleted"
         start_daemon r5 run vol1 $C --force-takeover
         # Mounting replays ext4's own journal, as it would after a power cut; then the check must find nothing.

@@ -138,8 +138,7 @@ public sealed class PowerCutRun : GuestScriptRun
         section cut
         # The power cut: every mark is a point where it could have happened; the daemon's end does not matter.
         kill -9 "$R"; wait "$R" 2>/dev/null
-        # A power cut ends the recovery-deadline guard too (it would otherwise keep its lock and log on /mnt/state open).
-        pkill -9 -f "[g]uard --volume pc " ; sleep 0.5   # [g]: not this script, whose text holds the pattern
+        end_guard pc # a power cut ends it too
         grep -h -i -e warn -e fail -e error /tmp/d.out /tmp/d.err | head -20
         cd /
         umount /mnt/state && dmsetup remove pclog && echo "log closed"

@@ -24,6 +24,14 @@ start_daemon() { # NAME ARGS...
   DEV=$(device_of "/tmp/$name.out")
 }
 
+# Ends VOLUME's recovery-deadline guard. A kill -9 of the daemon leaves it running on purpose (it outlives crashes),
+# so a test that simulates losing the machine or its disk ends it too: else it keeps its lock and its log open in the
+# state folder (e.g. "Directory not empty" when the test deletes that folder). The [g] keeps pkill off the calling
+# script's own command line.
+end_guard() { # VOLUME
+  pkill -9 -f "[g]uard --volume $1 "; sleep 0.5
+}
+
 # The /dev/ublkbN that the daemon whose output is in OUT serves.
 device_of() { sed -n 's/^ready: serving volume [^ ]* on \(\/dev\/ublkb[0-9]*\).*/\1/p' "$1"; }
 
