@@ -138,6 +138,7 @@ public sealed partial class S3Volume
     }
 
     /// <summary>Builds a chunk's image as of the cut and uploads it; null when the chunk does not change.</summary>
+    /// <remarks>The CPU-heavy steps hold one of the <see cref="ImageWorkers"/> slots; the base fetch and the PUT do not.</remarks>
     private async Task<ChunkChange?> UploadChunkAsync(long chunk, ChunkVersion baseVersion, DirtyExtent[] extents, ChunkVersion version, CancellationToken cancellationToken)
     {
         var length = _descriptor.ChunkLength(chunk);
@@ -151,9 +152,20 @@ public sealed partial class S3Volume
                 await ReadBaseForUploadAsync(chunk, baseVersion, image, cancellationToken);
             }
 
-            VerifyJournalRecords(extents, Math.Max(start, 0));
-            ApplyExtents(extents, Math.Max(start, 0), 0, image.Span);
-            if (!image.Span.ContainsAnyExcept((byte)0))
+            bool allZero;
+            await _imageSlots.WaitAsync(cancellationToken);
+            try
+            {
+                VerifyJournalRecords(extents, Math.Max(start, 0));
+                ApplyExtents(extents, Math.Max(start, 0), 0, image.Span);
+                allZero = !image.Span.ContainsAnyExcept((byte)0);
+            }
+            finally
+            {
+                _imageSlots.Release();
+            }
+
+            if (allZero)
             {
                 // All zeros: no object at all; reads of it cost nothing.
                 Interlocked.Increment(ref _chunksZeroed);
@@ -164,7 +176,16 @@ public sealed partial class S3Volume
             await RetryAsync("PUT", ct => _store.PutAsync(key, image, PutCondition.None, ct), DateTimeOffset.MaxValue, retryPermanent: true, cancellationToken);
             Interlocked.Increment(ref _chunksUploaded);
             Interlocked.Add(ref _bytesUploaded, length);
-            await _cache.PutAsync(key, image, cancellationToken);
+            await _imageSlots.WaitAsync(cancellationToken);
+            try
+            {
+                await _cache.PutAsync(key, image, cancellationToken);
+            }
+            finally
+            {
+                _imageSlots.Release();
+            }
+
             return new ChunkChange(chunk, version);
         }
         finally

@@ -34,6 +34,7 @@ public sealed partial class S3Volume : IBlockBackend
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _fetchSlots;
     private readonly SemaphoreSlim _uploadSlots;
+    private readonly SemaphoreSlim _imageSlots;
     private readonly CancellationTokenSource _stopping = new();
     private readonly AsyncSignal _uploadWanted = new();
     private readonly List<Task> _loops = [];
@@ -71,7 +72,17 @@ public sealed partial class S3Volume : IBlockBackend
         _lastCheckpointNumber = state.CheckpointNumber;
         _fetchSlots = new SemaphoreSlim(_options.MaxFetchesInFlight, _options.MaxFetchesInFlight);
         _uploadSlots = new SemaphoreSlim(_options.MaxUploadsInFlight, _options.MaxUploadsInFlight);
+        _imageSlots = new SemaphoreSlim(ImageWorkers, ImageWorkers);
     }
+
+    /// <summary>
+    /// How many chunk images a commit works on at once (applying journal records, checking for zeros, storing in the
+    /// local cache: several CPU passes over each image): one core fewer than the machine has, at least one. Uploads
+    /// still overlap up to <see cref="VolumeOptions.MaxUploadsInFlight"/> while they wait for the network, but the CPU
+    /// part of a commit of many chunks never takes every core from the requests in flight (measured on 2 cores: with 8
+    /// images at once, 4 KiB write + fdatasync QD 1 stalled to 1 IOPS about once per commit).
+    /// </summary>
+    internal static int ImageWorkers { get; } = Math.Max(1, Environment.ProcessorCount - 1);
 
     public long SizeBytes => _descriptor.SizeBytes;
 
@@ -254,6 +265,7 @@ public sealed partial class S3Volume : IBlockBackend
 
         _fetchSlots.Dispose();
         _uploadSlots.Dispose();
+        _imageSlots.Dispose();
     }
 
     /// <summary>Stops without draining: what a crash leaves behind, minus the lost page cache.</summary>

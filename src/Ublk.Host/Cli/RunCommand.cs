@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using S3Block.Ublk.Daemon;
 using Ublk.Server.Device;
 
 namespace S3Block.Ublk.Cli;
@@ -53,6 +54,7 @@ internal static class RunCommand
         settings.Daemon.RecoverOnly = recoverOnly;
         BlockDevices.RequireUblkDriver();
 
+        ThreadPoolReserve.Raise(ThreadPoolReserve.MinimumWorkers(settings.Volume, settings.Device));
         using var host = DaemonHost.Build(settings, context.Configuration);
         // Resolved before RunAsync, which disposes the host (and its services) when it returns.
         var daemon = host.Services.GetRequiredService<S3Block.Ublk.Daemon.VolumeDaemon>();
