@@ -12,8 +12,9 @@ namespace S3Block.Ublk.Daemon;
 /// </summary>
 internal static class ThreadPoolReserve
 {
-    /// <summary>One thread per core for CPU work, plus every blocking call the settings allow at once: uploads,
-    /// fetches, and two requests per queue in their (brief) journal write.</summary>
+    /// <summary>A heuristic: one thread per core for CPU work, plus the uploads and fetches the settings allow at once,
+    /// plus two requests per queue in their (brief) journal write. Deeper bursts still get threads, at the pool's
+    /// slower pace.</summary>
     public static int MinimumWorkers(VolumeOptions volume, DeviceSettings device) =>
         Environment.ProcessorCount + volume.MaxUploadsInFlight + volume.MaxFetchesInFlight + (2 * device.Queues);
 
