@@ -107,6 +107,11 @@ s3block_in_s3() {
   scrape $m; dirty0=$(msum $m s3block_dirty_bytes); commit0=$(msum $m s3block_last_commit_number)
   kill -USR1 "$S3B_PID"
   for _ in $(seq 1 6000); do
+    if ! kill -0 "$S3B_PID" 2>/dev/null; then
+      log "s3block exited while uploading: $(tail -n 3 /tmp/s3block.err | tr '\n' ' ')"
+      dmesg | grep -i -e "out of memory" -e oom-kill | tail -n 3 | while read -r line; do log "  dmesg: $line"; done
+      return 1
+    fi
     scrape $m; dirty=$(msum $m s3block_dirty_bytes); commit=$(msum $m s3block_last_commit_number)
     [ "$dirty" = 0 ] && { [ "$dirty0" = 0 ] || [ "$commit" -gt "$commit0" ]; } && return 0
     sleep 0.2
@@ -259,7 +264,7 @@ amplification() {
     fio_run "$name" --filename="$S3B_DEV" --rw=randwrite --bs=4k --iodepth=32 --size="$AMP_SPAN" --io_size="$AMP_BYTES" \
       --randseed="$SEED"
     elapsed=$(since "$t0")
-    s3block_in_s3
+    if ! s3block_in_s3; then s3block_stop; log "amplification at $c: no result"; continue; fi
     scrape $m1
     rec 0 s3block "amp-$c" written_bytes "$(fio_get "$RAW/$name.json" write_bytes)"
     rec 0 s3block "amp-$c" write_seconds "$elapsed"
