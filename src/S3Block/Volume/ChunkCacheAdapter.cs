@@ -11,4 +11,6 @@ public sealed class ChunkCacheAdapter(ChunkCache cache) : ICleanChunkCache
 
     public async ValueTask PutAsync(string key, ReadOnlyMemory<byte> image, CancellationToken cancellationToken) =>
         await cache.PutAsync(key, image, cancellationToken);
+
+    public bool Contains(string key) => cache.Contains(key);
 }

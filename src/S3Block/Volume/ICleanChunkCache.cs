@@ -13,6 +13,9 @@ public interface ICleanChunkCache
 
     /// <summary>Keeps an image (after a fetch or an upload).</summary>
     ValueTask PutAsync(string key, ReadOnlyMemory<byte> image, CancellationToken cancellationToken);
+
+    /// <summary>Whether the cache holds the image now, without I/O (a hint: a later read may still miss).</summary>
+    bool Contains(string key);
 }
 
 /// <summary>A cache that keeps nothing: every read of committed data goes to the store.</summary>
@@ -23,4 +26,6 @@ public sealed class NoChunkCache : ICleanChunkCache
     public ValueTask<bool> TryReadAsync(string key, int offset, Memory<byte> destination, CancellationToken cancellationToken) => ValueTask.FromResult(false);
 
     public ValueTask PutAsync(string key, ReadOnlyMemory<byte> image, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    public bool Contains(string key) => false;
 }

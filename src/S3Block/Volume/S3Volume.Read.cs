@@ -6,7 +6,7 @@ namespace S3Block.Volume;
 
 public sealed partial class S3Volume
 {
-    private readonly ConcurrentDictionary<(string Key, bool Foreground), Lazy<Task<byte[]>>> _fetches = new();
+    private readonly ConcurrentDictionary<(string Key, bool ForReaders), PendingFetch> _fetches = new();
     private long _chunkFetches;
     private long _bytesFetched;
     private long _cacheHits;
@@ -14,6 +14,7 @@ public sealed partial class S3Volume
     public async ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
         CheckRange(offset, destination.Length);
+        ReadAheadOf(offset, destination.Length);
         var chunkSize = _descriptor.ChunkSizeBytes;
         var done = 0;
         while (done < destination.Length)
@@ -89,33 +90,74 @@ public sealed partial class S3Volume
     /// <summary>
     /// Fetches a whole chunk image once however many readers want it at the same moment, and caches it. Foreground
     /// (read) fetches use their own slots so they never wait behind write-back, and give up after
-    /// <see cref="VolumeOptions.ReadTimeout"/>; background (upload) fetches retry for as long as it takes.
+    /// <see cref="VolumeOptions.ReadTimeout"/>; background (upload) fetches retry for as long as it takes. A reader also
+    /// joins a read-ahead of the key in flight, for no longer than its own deadline, and fetches by itself if that fails.
     /// </summary>
     private async Task<byte[]> FetchAsync(string key, bool foreground, CancellationToken cancellationToken)
     {
-        // Shared by every caller of the same kind for the key, so it runs on the volume's lifetime token, not the first
-        // caller's. Readers and the uploader never share one: a reader's deadline must not fail an upload.
-        var fetch = _fetches.GetOrAdd((key, foreground), k => new Lazy<Task<byte[]>>(() => FetchOnceAsync(k.Key, k.Foreground, _stopping.Token)));
-        try
+        var deadline = foreground ? _time.GetUtcNow() + _options.ReadTimeout : DateTimeOffset.MaxValue;
+        var readAheadFailed = false;
+        while (true)
         {
-            return await fetch.Value.WaitAsync(cancellationToken);
-        }
-        finally
-        {
-            _fetches.TryRemove(new KeyValuePair<(string, bool), Lazy<Task<byte[]>>>((key, foreground), fetch));
+            // Shared by every caller of the same kind for the key, so it runs on the volume's lifetime token, not the
+            // first caller's. Readers and the uploader never share one: a reader's deadline must not fail an upload.
+            var own = new PendingFetch(
+                () => FetchOnceAsync(key, foreground ? FetchKind.Read : FetchKind.WriteBack, deadline, _stopping.Token), readAhead: false);
+            var fetch = readAheadFailed
+                ? _fetches.AddOrUpdate((key, foreground), own, (_, found) => found.ReadAhead ? own : found) // never wait for one again
+                : _fetches.GetOrAdd((key, foreground), own);
+            try
+            {
+                if (!fetch.ReadAhead)
+                {
+                    return await fetch.Task.WaitAsync(cancellationToken);
+                }
+
+                Interlocked.Increment(ref _readAheadJoins);
+                var left = deadline - _time.GetUtcNow();
+                var wait = left <= TimeSpan.Zero ? TimeSpan.Zero : left > TimeSpan.FromDays(30) ? Timeout.InfiniteTimeSpan : left;
+                return await fetch.Task.WaitAsync(wait, _time, cancellationToken);
+            }
+            catch (TimeoutException e) when (fetch.ReadAhead && !fetch.Task.IsCompleted)
+            {
+                throw new BlockIOException(BlockIOException.EIO, $"cannot read {key} from the store within {_options.ReadTimeout}", e);
+            }
+            catch (Exception) when (fetch.ReadAhead && !cancellationToken.IsCancellationRequested)
+            {
+                readAheadFailed = true; // it tried once; fetch on the reader's own terms, in the time left
+            }
+            finally
+            {
+                // A read-ahead's entry goes when it ends (ForgetWhenDoneAsync), not when a reader stops waiting for it.
+                if (!fetch.ReadAhead)
+                {
+                    _fetches.TryRemove(KeyValuePair.Create((key, foreground), fetch));
+                }
+            }
         }
     }
 
-    private async Task<byte[]> FetchOnceAsync(string key, bool foreground, CancellationToken cancellationToken)
+    /// <summary>One GET of a chunk image into the cache, on the slots of its kind; retries store failures until
+    /// <paramref name="deadline"/> (<see cref="DateTimeOffset.MinValue"/>: one try).</summary>
+    private async Task<byte[]> FetchOnceAsync(string key, FetchKind kind, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
-        var slots = foreground ? _fetchSlots : _uploadSlots;
-        await slots.WaitAsync(cancellationToken);
+        // A read-ahead holds its slot from before it starts: it never waits for one.
+        var slots = kind switch
+        {
+            FetchKind.Read => _fetchSlots,
+            FetchKind.ReadAhead => _readAheadSlots!,
+            _ => _uploadSlots,
+        };
+        if (kind != FetchKind.ReadAhead)
+        {
+            await slots.WaitAsync(cancellationToken);
+        }
+
         try
         {
-            var deadline = foreground ? _time.GetUtcNow() + _options.ReadTimeout : DateTimeOffset.MaxValue;
             var content = await RetryAsync(
-                "GET", ct => _store.GetAsync(key, null, ct), deadline, retryPermanent: !foreground, cancellationToken);
-            Interlocked.Increment(ref _chunkFetches);
+                "GET", ct => _store.GetAsync(key, null, ct), deadline, retryPermanent: kind == FetchKind.WriteBack, cancellationToken);
+            Interlocked.Increment(ref kind == FetchKind.ReadAhead ? ref _readAheadFetches : ref _chunkFetches);
             Interlocked.Add(ref _bytesFetched, content.Data.Length);
             await _cache.PutAsync(key, content.Data, cancellationToken);
             return content.Data;
@@ -172,4 +214,28 @@ public sealed partial class S3Volume
     private static bool IsSnapshotStale(Exception e) =>
         e is ArgumentException or ObjectDisposedException
         || e is ObjectStoreException { Kind: ObjectStoreErrorKind.NotFound };
+
+    /// <summary>Who a chunk fetch is for: its slots, and how long it retries.</summary>
+    private enum FetchKind
+    {
+        /// <summary>A read waits for it: up to <see cref="VolumeOptions.ReadTimeout"/>.</summary>
+        Read,
+
+        /// <summary>Ahead of a sequential reader: one try.</summary>
+        ReadAhead,
+
+        /// <summary>The base image of an upload: for as long as it takes.</summary>
+        WriteBack,
+    }
+
+    /// <summary>One fetch of a chunk image, shared by every caller that wants it while it runs; started on first use.</summary>
+    private sealed class PendingFetch(Func<Task<byte[]>> start, bool readAhead)
+    {
+        private readonly Lazy<Task<byte[]>> _task = new(start);
+
+        public Task<byte[]> Task => _task.Value;
+
+        /// <summary>Started by read-ahead, which tries once: a reader that joined it retries on its own if it fails.</summary>
+        public bool ReadAhead => readAhead;
+    }
 }

@@ -73,6 +73,9 @@ public sealed partial class S3Volume : IBlockBackend
         _fetchSlots = new SemaphoreSlim(_options.MaxFetchesInFlight, _options.MaxFetchesInFlight);
         _uploadSlots = new SemaphoreSlim(_options.MaxUploadsInFlight, _options.MaxUploadsInFlight);
         _imageSlots = new SemaphoreSlim(ImageWorkers, ImageWorkers);
+        _readAheadChunks = context.Cache is NoChunkCache ? 0 : _options.ReadAheadChunks;
+        _readAheadSlots = _readAheadChunks > 0 ? new SemaphoreSlim(_readAheadChunks, _readAheadChunks) : null;
+        _readAheadStop = new Lazy<Task>(() => _readAheadSlots is null ? Task.CompletedTask : TakeEveryReadAheadSlotAsync());
     }
 
     /// <summary>
@@ -251,6 +254,7 @@ public sealed partial class S3Volume : IBlockBackend
         }
 
         await StopLoopsAsync();
+        await StopReadAheadAsync();
         if (drain && _fault is null)
         {
             // Clean after the drain: another node may take the volume at once without force.
@@ -267,6 +271,7 @@ public sealed partial class S3Volume : IBlockBackend
         _fetchSlots.Dispose();
         _uploadSlots.Dispose();
         _imageSlots.Dispose();
+        _readAheadSlots?.Dispose();
     }
 
     /// <summary>Stops without draining: what a crash leaves behind, minus the lost page cache.</summary>
@@ -305,6 +310,8 @@ public sealed partial class S3Volume : IBlockBackend
                 ChunksZeroed = Interlocked.Read(ref _chunksZeroed),
                 StoreRetries = Interlocked.Read(ref _storeRetries) + _renewer.Failures,
                 ChunkFetches = Interlocked.Read(ref _chunkFetches),
+                ReadAheadFetches = Interlocked.Read(ref _readAheadFetches),
+                ReadAheadJoins = Interlocked.Read(ref _readAheadJoins),
                 BytesFetched = Interlocked.Read(ref _bytesFetched),
                 CacheHits = Interlocked.Read(ref _cacheHits),
                 CheckpointsWritten = Interlocked.Read(ref _checkpointsWritten),

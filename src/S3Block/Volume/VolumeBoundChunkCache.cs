@@ -21,4 +21,6 @@ internal sealed class VolumeBoundChunkCache(ICleanChunkCache cache, Guid volumeI
 
     public ValueTask PutAsync(string key, ReadOnlyMemory<byte> image, CancellationToken cancellationToken) =>
         cache.PutAsync(_prefix + key, image, cancellationToken);
+
+    public bool Contains(string key) => cache.Contains(_prefix + key);
 }

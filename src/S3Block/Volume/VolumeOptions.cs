@@ -23,6 +23,10 @@ public sealed class VolumeOptions
     /// write-back. Default: 16.</summary>
     public int MaxFetchesInFlight { get; set; } = 16;
 
+    /// <summary>Chunks fetched ahead of a sequential reader, in flight at once, on slots of their own (foreground reads
+    /// never wait for them); 0 turns read-ahead off. Each holds one chunk image in memory while it lasts. Default: 4.</summary>
+    public int ReadAheadChunks { get; set; } = 4;
+
     /// <summary>How long a read of data that is only in S3 keeps retrying during an outage before it fails with
     /// EIO. Default: 5 min. Filesystems take EIO on metadata for damage (ext4 remounts read-only), so keep it longer
     /// than the outages the volume should ride out; the reader just waits meanwhile.</summary>
@@ -64,6 +68,11 @@ public sealed class VolumeOptions
         if (MaxFetchesInFlight is < 1 or > 256)
         {
             yield return $"{section}:MaxFetchesInFlight: {MaxFetchesInFlight} is outside 1..256";
+        }
+
+        if (ReadAheadChunks is < 0 or > 64)
+        {
+            yield return $"{section}:ReadAheadChunks: {ReadAheadChunks} is outside 0..64";
         }
 
         if (ReadTimeout <= TimeSpan.Zero)

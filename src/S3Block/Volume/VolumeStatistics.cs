@@ -37,8 +37,16 @@ public sealed record VolumeStatistics
 
     public required long StoreRetries { get; init; }
 
+    /// <summary>Chunk fetches other than read-ahead: cache misses of reads, and of the base images of uploads.</summary>
     public required long ChunkFetches { get; init; }
 
+    /// <summary>Chunks fetched ahead of a sequential reader.</summary>
+    public required long ReadAheadFetches { get; init; }
+
+    /// <summary>Reads of committed data that waited for a read-ahead's GET in flight (neither a cache hit nor a fetch of their own).</summary>
+    public required long ReadAheadJoins { get; init; }
+
+    /// <summary>Bytes of every chunk fetch (for reads, read-ahead and the base images of uploads).</summary>
     public required long BytesFetched { get; init; }
 
     public required long CacheHits { get; init; }

@@ -70,6 +70,8 @@ internal sealed class MetricsBridge(S3BlockMetrics metrics) : IUblkRequestObserv
         BytesUploaded = s.BytesUploaded,
         ChunksZeroed = s.ChunksZeroed,
         ChunkFetches = s.ChunkFetches,
+        ReadAheadFetches = s.ReadAheadFetches,
+        ReadAheadJoins = s.ReadAheadJoins,
         BytesFetched = s.BytesFetched,
         StoreRetries = s.StoreRetries,
         CheckpointsWritten = s.CheckpointsWritten,

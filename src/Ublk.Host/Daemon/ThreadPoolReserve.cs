@@ -12,11 +12,11 @@ namespace S3Block.Ublk.Daemon;
 /// </summary>
 internal static class ThreadPoolReserve
 {
-    /// <summary>A heuristic: one thread per core for CPU work, plus the uploads and fetches the settings allow at once,
-    /// plus two requests per queue in their (brief) journal write. Deeper bursts still get threads, at the pool's
-    /// slower pace.</summary>
+    /// <summary>A heuristic: one thread per core for CPU work, plus the uploads, fetches and read-aheads the settings
+    /// allow at once, plus two requests per queue in their (brief) journal write. Deeper bursts still get threads, at
+    /// the pool's slower pace.</summary>
     public static int MinimumWorkers(VolumeOptions volume, DeviceSettings device) =>
-        Environment.ProcessorCount + volume.MaxUploadsInFlight + volume.MaxFetchesInFlight + (2 * device.Queues);
+        Environment.ProcessorCount + volume.MaxUploadsInFlight + volume.MaxFetchesInFlight + volume.ReadAheadChunks + (2 * device.Queues);
 
     /// <summary>Raises the pool's minimum worker count to <paramref name="workers"/> (never lowers it); returns the
     /// minimum in force afterwards.</summary>

@@ -32,8 +32,11 @@ internal sealed class VolumeInstruments
         v.Counter("s3block_uploaded_chunks_total", "Chunk images uploaded to S3.", s => s.ChunksUploaded);
         v.Counter("s3block_uploaded_bytes_total", "Bytes of chunk images uploaded to S3.", s => s.BytesUploaded);
         v.Counter("s3block_zeroed_chunks_total", "Chunks recorded as all-zero in a commit instead of uploaded.", s => s.ChunksZeroed);
-        v.Counter("s3block_fetched_chunks_total", "Chunk fetches from S3 to serve reads (cache misses).", s => s.ChunkFetches);
-        v.Counter("s3block_fetched_bytes_total", "Bytes fetched from S3 to serve reads.", s => s.BytesFetched);
+        v.Counter("s3block_fetched_chunks_total", "Chunk fetches from S3 other than read-ahead: cache misses of reads and of the base images of uploads.", s => s.ChunkFetches);
+        v.Counter("s3block_readahead_chunks_total", "Chunks fetched from S3 ahead of a sequential reader.", s => s.ReadAheadFetches);
+        v.Counter("s3block_readahead_joins_total",
+            "Reads that waited for a read-ahead's GET in flight (counted neither as cache hits nor as fetches).", s => s.ReadAheadJoins);
+        v.Counter("s3block_fetched_bytes_total", "Bytes fetched from S3: for reads, read-ahead and the base images of uploads.", s => s.BytesFetched);
         v.Counter("s3block_volume_retries_total",
             "Store operations the volume retried after the store's own retries gave up (uploads, commits, lease renewals).",
             s => s.StoreRetries);

@@ -47,10 +47,16 @@ public sealed record VolumeSnapshot
     /// <summary>Chunks recorded as all-zero instead of uploaded [s3block_zeroed_chunks_total].</summary>
     public long ChunksZeroed { get; init; }
 
-    /// <summary>Chunk fetches from S3 for reads [s3block_fetched_chunks_total].</summary>
+    /// <summary>Chunk fetches from S3 other than read-ahead [s3block_fetched_chunks_total].</summary>
     public long ChunkFetches { get; init; }
 
-    /// <summary>Bytes fetched from S3 for reads [s3block_fetched_bytes_total].</summary>
+    /// <summary>Chunks fetched ahead of a sequential reader [s3block_readahead_chunks_total].</summary>
+    public long ReadAheadFetches { get; init; }
+
+    /// <summary>Reads that waited for a read-ahead's GET in flight [s3block_readahead_joins_total].</summary>
+    public long ReadAheadJoins { get; init; }
+
+    /// <summary>Bytes fetched from S3: for reads, read-ahead and upload base images [s3block_fetched_bytes_total].</summary>
     public long BytesFetched { get; init; }
 
     /// <summary>Store operations the volume retried after the store's own retries gave up

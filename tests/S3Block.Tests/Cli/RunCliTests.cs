@@ -19,6 +19,7 @@ public sealed class RunCliTests : IDisposable
     [InlineData(new[] { "vol1", "--set", "Journal:HighWaterMark=2" }, "Journal:HighWaterMark:")]
     [InlineData(new[] { "vol1", "--set", "Volume:LeaseTtl=00:00:01" }, "Volume:LeaseTtl: must be at least 3 s")]
     [InlineData(new[] { "vol1", "--set", "Volume:MaxUploadsInFlight=0" }, "Volume:MaxUploadsInFlight: 0 is outside 1..256")]
+    [InlineData(new[] { "vol1", "--set", "Volume:ReadAheadChunks=-1" }, "Volume:ReadAheadChunks: -1 is outside 0..64")]
     [InlineData(new[] { "vol1", "--set", "Volume:FlushMode=Sometimes" }, "Volume: Failed to convert configuration value 'Sometimes'")]
     [InlineData(new[] { "vol1", "--set", "Metrics:Port=70000" }, "Metrics:Port: 70000 is outside 0..65535")]
     [InlineData(new[] { "vol1", "--set", "Cache:DiskBudgetBytes=1KiB" }, "Cache:DiskBudgetBytes:")]

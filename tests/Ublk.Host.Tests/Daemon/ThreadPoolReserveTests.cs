@@ -8,10 +8,10 @@ public sealed class ThreadPoolReserveTests
     [Fact]
     public void The_minimum_covers_every_blocking_call_the_settings_allow_at_once()
     {
-        var volume = new VolumeOptions { MaxUploadsInFlight = 8, MaxFetchesInFlight = 16 };
+        var volume = new VolumeOptions { MaxUploadsInFlight = 8, MaxFetchesInFlight = 16, ReadAheadChunks = 4 };
         var device = new DeviceSettings { Queues = 4 };
 
-        Assert.Equal(Environment.ProcessorCount + 8 + 16 + 8, ThreadPoolReserve.MinimumWorkers(volume, device));
+        Assert.Equal(Environment.ProcessorCount + 8 + 16 + 4 + 8, ThreadPoolReserve.MinimumWorkers(volume, device));
     }
 
     [Fact]

@@ -32,6 +32,8 @@ public sealed class SampleMetrics : IDisposable
         BytesUploaded = 400L << 20,
         ChunksZeroed = 2,
         ChunkFetches = 7,
+        ReadAheadFetches = 5,
+        ReadAheadJoins = 2,
         BytesFetched = 28L << 20,
         StoreRetries = 1,
         CheckpointsWritten = 1,
