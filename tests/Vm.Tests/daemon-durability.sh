@@ -91,9 +91,11 @@ part_kill_fio() {
          --set Metrics:Enabled=false)
   "$S3" create vk --size 1GiB --chunk-size 1MiB >/dev/null; echo "create rc=$?"
   start_daemon k0 run vk "${KOPTS[@]}"
-  # Two jobs on separate 64 MiB ranges, one per CPU (so both ublk queues are busy), mixed sizes, QD 32, each block
-  # written once and checked by the read-back phase after the writes.
-  JOB_MIB=64
+  # Two jobs on separate 96 MiB ranges, one per CPU (so both ublk queues are busy), mixed sizes, QD 32, each block
+  # written once and checked by the read-back phase after the writes. A round writes its 2 MiB plus what completes at
+  # once when the restarted daemon re-attaches (the ~64 requests in flight, ~3.5 MiB on average): 5 to 7 MiB measured,
+  # so 192 MiB leaves room for the 24 rounds (with 128 MiB, one run ended after 18).
+  JOB_MIB=96
   fio --name=kill --eta=never --filename="$DEV" --direct=1 --ioengine=libaio --iodepth=32 --rw=randwrite \
     --bssplit=4k/40:16k/20:64k/20:128k/10:256k/10 --numjobs=2 --size=${JOB_MIB}M --offset_increment=512M \
     --cpus_allowed=0-1 --cpus_allowed_policy=split --randseed="$SEED" \
