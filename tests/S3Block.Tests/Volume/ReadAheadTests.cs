@@ -309,13 +309,11 @@ public sealed class ReadAheadTests : IDisposable
     }, Ct);
 
     /// <summary>Logs the chunk of every chunk GET, and holds the GETs of chosen chunks until released (or cancelled, unless told to ignore it).</summary>
-    private sealed class GatedGetStore(IObjectStore inner) : IObjectStore
+    private sealed class GatedGetStore(IObjectStore inner) : DelegatingObjectStore(inner)
     {
         private readonly ConcurrentQueue<long> _chunkGets = new();
         private readonly ConcurrentDictionary<long, (TaskCompletionSource<bool> Gate, bool IgnoreCancellation)> _gates = new();
     
-
-        public string Location => inner.Location;
 
         public long[] ChunkGets => [.. _chunkGets];
 
@@ -343,7 +341,7 @@ public sealed class ReadAheadTests : IDisposable
             }
         }
 
-        public async Task<ObjectContent> GetAsync(string key, ByteRange? range, CancellationToken cancellationToken)
+        public override async Task<ObjectContent> GetAsync(string key, ByteRange? range, CancellationToken cancellationToken)
         {
             var parts = key.Split('/');
             if (parts.Length > 2 && parts[1] == "chunks")
@@ -360,22 +358,7 @@ public sealed class ReadAheadTests : IDisposable
                 }
             }
 
-            return await inner.GetAsync(key, range, cancellationToken);
+            return await Inner.GetAsync(key, range, cancellationToken);
         }
-
-        public Task<string> PutAsync(string key, ReadOnlyMemory<byte> content, PutCondition condition, CancellationToken cancellationToken) =>
-            inner.PutAsync(key, content, condition, cancellationToken);
-
-        public Task<ObjectInfo> HeadAsync(string key, CancellationToken cancellationToken) => inner.HeadAsync(key, cancellationToken);
-
-        public Task DeleteAsync(string key, CancellationToken cancellationToken) => inner.DeleteAsync(key, cancellationToken);
-
-        public Task<IReadOnlyList<DeleteFailure>> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken) =>
-            inner.DeleteManyAsync(keys, cancellationToken);
-
-        public Task<ListPage> ListPageAsync(string prefix, string? continuationToken, int maxKeys, CancellationToken cancellationToken) =>
-            inner.ListPageAsync(prefix, continuationToken, maxKeys, cancellationToken);
-
-        public void Dispose() => inner.Dispose();
     }
 }

@@ -46,7 +46,7 @@ public sealed class UploadConcurrencyTests : IDisposable
     public void Dispose() => _folder.Dispose();
 
     /// <summary>Holds the first <c>width</c> chunk PUTs until all of them are in flight at once (at most 10 s each).</summary>
-    private sealed class PutBarrierStore(IObjectStore inner, int width) : IObjectStore
+    private sealed class PutBarrierStore(IObjectStore inner, int width) : DelegatingObjectStore(inner)
     {
         private readonly Lock _lock = new();
         private readonly TaskCompletionSource _full = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -57,13 +57,11 @@ public sealed class UploadConcurrencyTests : IDisposable
 
         public int TimedOut { get; private set; }
 
-        public string Location => inner.Location;
-
-        public async Task<string> PutAsync(string key, ReadOnlyMemory<byte> content, PutCondition condition, CancellationToken cancellationToken)
+        public override async Task<string> PutAsync(string key, ReadOnlyMemory<byte> content, PutCondition condition, CancellationToken cancellationToken)
         {
             if (!key.Contains("/chunks/", StringComparison.Ordinal))
             {
-                return await inner.PutAsync(key, content, condition, cancellationToken);
+                return await Inner.PutAsync(key, content, condition, cancellationToken);
             }
 
             Task full;
@@ -98,21 +96,7 @@ public sealed class UploadConcurrencyTests : IDisposable
                 _inFlight--;
             }
 
-            return await inner.PutAsync(key, content, condition, cancellationToken);
+            return await Inner.PutAsync(key, content, condition, cancellationToken);
         }
-
-        public Task<ObjectContent> GetAsync(string key, ByteRange? range, CancellationToken cancellationToken) => inner.GetAsync(key, range, cancellationToken);
-
-        public Task<ObjectInfo> HeadAsync(string key, CancellationToken cancellationToken) => inner.HeadAsync(key, cancellationToken);
-
-        public Task DeleteAsync(string key, CancellationToken cancellationToken) => inner.DeleteAsync(key, cancellationToken);
-
-        public Task<IReadOnlyList<DeleteFailure>> DeleteManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken) =>
-            inner.DeleteManyAsync(keys, cancellationToken);
-
-        public Task<ListPage> ListPageAsync(string prefix, string? continuationToken, int maxKeys, CancellationToken cancellationToken) =>
-            inner.ListPageAsync(prefix, continuationToken, maxKeys, cancellationToken);
-
-        public void Dispose() => inner.Dispose();
     }
 }
