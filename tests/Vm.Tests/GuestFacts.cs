@@ -7,7 +7,7 @@ namespace S3Block.Tests.Vm;
 public sealed class GuestFacts : IAsyncLifetime
 {
     private const string Script = """
-        section() { printf '### %s\n' "$1"; }
+        section() { printf '### %s @%ss\n' "$1" "$SECONDS"; }
         section uname;        uname -r
         section ublk-control; stat -c '%F' /dev/ublk-control 2>&1
         section modules;      cut -d' ' -f1 /proc/modules | sort

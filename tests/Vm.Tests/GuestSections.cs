@@ -1,7 +1,12 @@
+using System.Text.RegularExpressions;
+
 namespace S3Block.Tests.Vm;
 
-/// <summary>Splits a guest script's output into the sections it printed as <c>### name</c> lines.</summary>
-internal static class GuestSections
+/// <summary>
+/// Splits a guest script's output into the sections it printed as <c>### name</c> lines. A header may end with
+/// <c>@Ns</c>, the script's age when the section started (tests/vm/guest-lib.sh); it is not part of the name.
+/// </summary>
+internal static partial class GuestSections
 {
     public static Dictionary<string, string> Parse(string output)
     {
@@ -17,7 +22,7 @@ internal static class GuestSections
                     sections[current] = string.Join('\n', lines).Trim();
                 }
 
-                current = line[4..].Trim();
+                current = AgeSuffix().Replace(line[4..], "").Trim();
                 lines.Clear();
             }
             else if (current is not null)
@@ -28,4 +33,7 @@ internal static class GuestSections
 
         return sections;
     }
+
+    [GeneratedRegex(@"\s@\d+s\s*$")]
+    private static partial Regex AgeSuffix();
 }

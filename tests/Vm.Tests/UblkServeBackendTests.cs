@@ -215,7 +215,7 @@ public sealed class UblkServeBackendRun : GuestScriptRun
     protected override string Script => """
         set -u
         S3="$S3BLOCK_BIN"
-        section() { printf '### %s\n' "$1"; }
+        section() { printf '### %s @%ss\n' "$1" "$SECONDS"; }
         wait_ready() {
           for _ in $(seq 1 300); do grep -q '^ready' "$1" && { cat "$1"; return 0; }; sleep 0.2; done
           echo "never ready"; cat "$1" "$2"; return 1

@@ -5,8 +5,8 @@
 # (4 GiB) cannot exist there, and the daemon refuses such a setting at start. --set and the tests' own settings win.
 export S3BLOCK_Journal__CapacityBytes=${S3BLOCK_Journal__CapacityBytes:-512MiB}
 
-# Starts a named part of the output.
-section() { printf '### %s\n' "$1"; }
+# Starts a named part of the output; "@Ns" is the script's age then, so the saved log shows where a boot's time goes.
+section() { printf '### %s @%ss\n' "$1" "$SECONDS"; }
 
 # Waits (up to 2 min) for a daemon's "ready: ..." line in OUT and prints it; on timeout prints OUT and ERR.
 wait_ready() { # OUT ERR
