@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# A/B of settings on the peak RSS row of bench/peer.sh, and where the daemon's memory is: one s3block build, several
+# variants of its settings, in ONE boot of the test VM, rounds alternating the variants. Each variant serves a fresh
+# volume (4 MiB chunks) in RadosGW on the guest's loopback, its state on a virtio disk (cache=none, ext4), through the
+# peer benchmark's S3Block workloads: SIZE written (1 MiB, QD 8) until all in S3, warm 4 KiB random reads (QD 32),
+# a warm sequential read, SIZE written again + fsync. The daemon's RSS is sampled every 0.5 s.
+#
+#   bench/ab-rss.sh BINARY 'NAME=K=V,K=V;NAME=...' [ROUNDS (2)] [SIZE_MIB (512)]
+#   e.g. bench/ab-rss.sh s3block 'now=;small-tags=Device:QueueDepth=64,Device:MaxIoBytes=524288'
+#   A key env:NAME sets an environment variable of the daemon instead (env:DOTNET_GCgen0size=0x1000000).
+#
+# Needs RadosGW installed (sudo tests/localstack/radosgw.sh install). Hold the machine's VM lock:
+# flock /tmp/s3block-vm.lock bench/ab-rss.sh ...
+# Prints per variant: peak RSS, RSS after each step, the GC heap, and at the end the RSS split by mapping: the GC's
+# regions, other anonymous memory (native buffers such as the tag buffers), mapped files.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+binary=$(realpath "${1:?s3block binary}") variants=${2:?variants} rounds=${3:-2} size_mib=${4:-512}
+"$repo/tests/vm/run.sh" --check >/dev/null || { echo "the VM is not set up: tests/vm/setup.sh" >&2; exit 2; }
+mkdir -p "$repo/artifacts/vm-disks"
+disk="$repo/artifacts/vm-disks/ab-rss-$$.img"
+truncate -s 8G "$disk"
+trap 'rm -f "$disk"' EXIT
+"$repo/tests/vm/run.sh" --disk "$disk" --mem 8192 --timeout $((900 + rounds * size_mib * 4)) \
+  --env "AB_BINARY=$binary" --env "AB_VARIANTS=$variants" --env "AB_ROUNDS=$rounds" --env "AB_SIZE_MIB=$size_mib" \
+  --env "S3BLOCK_REPO=$repo" -- bash "$repo/bench/ab-rss-guest.sh"
