@@ -15,23 +15,11 @@ now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 metric() { curl -s -m 20 "$METRICS" | awk -v n="$1" '$1 == n { print $2 }'; }
 
-mount -o remount,size=85% /tmp
-modprobe virtio_blk || die "modprobe virtio_blk"
-for _ in $(seq 1 100); do [ -b /dev/vda ] && break; sleep 0.1; done
-mkfs.ext4 -q -F /dev/vda && mkdir -p $STATE && mount /dev/vda $STATE || die "state disk"
-bash "$S3BLOCK_REPO/tests/localstack/radosgw.sh" start /tmp/rgw >/tmp/rgw.log 2>&1 || { tail -n 30 /tmp/rgw.log; die "radosgw"; }
-. /tmp/rgw/env
+. "$S3BLOCK_REPO/bench/ab-guest-lib.sh"
+ab_setup
 export RCLONE_CONFIG=/dev/null RCLONE_CONFIG_RGW_TYPE=s3 RCLONE_CONFIG_RGW_PROVIDER=Ceph RCLONE_CONFIG_RGW_ENDPOINT=$S3BLOCK_TEST_S3_ENDPOINT \
   RCLONE_CONFIG_RGW_ACCESS_KEY_ID=$S3BLOCK_TEST_S3_ACCESS_KEY RCLONE_CONFIG_RGW_SECRET_ACCESS_KEY=$S3BLOCK_TEST_S3_SECRET_KEY \
   RCLONE_CONFIG_RGW_REGION=$S3BLOCK_TEST_S3_REGION
-rclone mkdir "rgw:$BUCKET" || die "bucket"
-cat >$STATE/s3block.json <<JSON
-{
-  "Store": { "Kind": "s3", "S3": { "ServiceUrl": "$S3BLOCK_TEST_S3_ENDPOINT", "Bucket": "$BUCKET",
-    "AccessKey": "$S3BLOCK_TEST_S3_ACCESS_KEY", "SecretKey": "$S3BLOCK_TEST_S3_SECRET_KEY", "Region": "$S3BLOCK_TEST_S3_REGION" } },
-  "Daemon": { "StateDirectory": "$STATE/s3block" }
-}
-JSON
 "$S3" create v --size 1GiB --chunk-size 4MiB --config $STATE/s3block.json >/dev/null || die "create"
 
 # The data: SIZE written once (random bytes), then all in S3 (SIGUSR1 asks for an upload now).

@@ -56,21 +56,8 @@ step() { # NAME: one line with the RSS now, the peak so far and the GC's view
   log "  $1: rss $(mib "$(rss)") MiB, peak $(mib "$(cat /tmp/peak)") MiB, gc heap $(metric dotnet_total_memory_bytes | awk '{ printf "%.0f", $1 / 1048576 }') MiB"
 }
 
-mount -o remount,size=85% /tmp
-modprobe virtio_blk || die "modprobe virtio_blk"
-for _ in $(seq 1 100); do [ -b /dev/vda ] && break; sleep 0.1; done
-mkfs.ext4 -q -F /dev/vda && mkdir -p $STATE && mount /dev/vda $STATE || die "state disk"
-bash "$S3BLOCK_REPO/tests/localstack/radosgw.sh" start /tmp/rgw >/tmp/rgw.log 2>&1 || { tail -n 30 /tmp/rgw.log; die "radosgw"; }
-. /tmp/rgw/env
-curl -s -o /dev/null -X PUT -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' --aws-sigv4 "aws:amz:$S3BLOCK_TEST_S3_REGION:s3" \
-  --user "$S3BLOCK_TEST_S3_ACCESS_KEY:$S3BLOCK_TEST_S3_SECRET_KEY" "$S3BLOCK_TEST_S3_ENDPOINT/$BUCKET" || die "bucket"
-cat >$STATE/s3block.json <<JSON
-{
-  "Store": { "Kind": "s3", "S3": { "ServiceUrl": "$S3BLOCK_TEST_S3_ENDPOINT", "Bucket": "$BUCKET",
-    "AccessKey": "$S3BLOCK_TEST_S3_ACCESS_KEY", "SecretKey": "$S3BLOCK_TEST_S3_SECRET_KEY", "Region": "$S3BLOCK_TEST_S3_REGION" } },
-  "Daemon": { "StateDirectory": "$STATE/s3block" }
-}
-JSON
+. "$S3BLOCK_REPO/bench/ab-guest-lib.sh"
+ab_setup
 export S3BLOCK_Journal__CapacityBytes=2GiB
 
 IFS=';' read -r -a VARS <<<"$AB_VARIANTS"
