@@ -12,13 +12,6 @@
 # Hold the machine's VM lock: flock /tmp/s3block-vm.lock bench/ab-read.sh ...
 # Prints one line per read: MB/s, and the chunks the read waited for and the chunks read ahead (daemon metrics).
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
-binary=$(realpath "${1:?s3block binary}") variants=${2:?variants} rounds=${3:-3} size_mib=${4:-256}
-"$repo/tests/vm/run.sh" --check >/dev/null || { echo "the VM is not set up: tests/vm/setup.sh" >&2; exit 2; }
-mkdir -p "$repo/artifacts/vm-disks"
-disk="$repo/artifacts/vm-disks/ab-read-$$.img"
-truncate -s 4G "$disk"
-trap 'rm -f "$disk"' EXIT
-"$repo/tests/vm/run.sh" --disk "$disk" --mem 8192 --timeout $((900 + rounds * size_mib * 2)) \
-  --env "AB_BINARY=$binary" --env "AB_VARIANTS=$variants" --env "AB_ROUNDS=$rounds" --env "AB_SIZE_MIB=$size_mib" \
-  --env "S3BLOCK_REPO=$repo" -- bash "$repo/bench/ab-read-guest.sh"
+. "$(dirname "$0")/ab-host-lib.sh"
+binary=${1:?s3block binary} variants=${2:?variants} rounds=${3:-3} size_mib=${4:-256}
+ab_boot read 4G $((900 + rounds * size_mib * 2)) "$binary" "$variants" "$rounds" "$size_mib"

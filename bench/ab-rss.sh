@@ -14,13 +14,6 @@
 # Prints per variant: peak RSS, RSS after each step, the GC heap, and at the end the RSS split by mapping: the GC's
 # regions, other anonymous memory (native buffers such as the tag buffers), mapped files.
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
-binary=$(realpath "${1:?s3block binary}") variants=${2:?variants} rounds=${3:-2} size_mib=${4:-512}
-"$repo/tests/vm/run.sh" --check >/dev/null || { echo "the VM is not set up: tests/vm/setup.sh" >&2; exit 2; }
-mkdir -p "$repo/artifacts/vm-disks"
-disk="$repo/artifacts/vm-disks/ab-rss-$$.img"
-truncate -s 8G "$disk"
-trap 'rm -f "$disk"' EXIT
-"$repo/tests/vm/run.sh" --disk "$disk" --mem 8192 --timeout $((900 + rounds * size_mib * 4)) \
-  --env "AB_BINARY=$binary" --env "AB_VARIANTS=$variants" --env "AB_ROUNDS=$rounds" --env "AB_SIZE_MIB=$size_mib" \
-  --env "S3BLOCK_REPO=$repo" -- bash "$repo/bench/ab-rss-guest.sh"
+. "$(dirname "$0")/ab-host-lib.sh"
+binary=${1:?s3block binary} variants=${2:?variants} rounds=${3:-2} size_mib=${4:-512}
+ab_boot rss 8G $((900 + rounds * size_mib * 4)) "$binary" "$variants" "$rounds" "$size_mib"
