@@ -2,6 +2,7 @@ using System.Reflection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using S3Block.Ublk.Daemon;
 using S3Block.Ublk.Metrics;
 using S3Block.Ublk.Systemd;
@@ -14,8 +15,14 @@ internal static class DaemonHost
     /// <summary>Builds (does not start) the host for validated <paramref name="settings"/>.</summary>
     public static IHost Build(DaemonSettings settings, IConfiguration configuration)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = false });
+        // Not CreateApplicationBuilder's defaults: those would also read appsettings*.json from the working folder (with a
+        // recursive file watcher on it, which holds the state folder in the tests and the README's quick start), every
+        // environment variable, and add the Debug and EventSource loggers; under TCG that alone costs seconds of start.
+        // The configuration is ours (AppConfiguration), and the console is the one log.
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddConfiguration(configuration);
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        builder.Logging.AddConsole();
         // Uploading everything at SIGTERM can take long; under systemd its stop timeout (extended while we progress) rules.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromHours(1));
         // Registration order matters: the host stops services in reverse, so metrics and systemd outlive the daemon.
