@@ -185,25 +185,37 @@ public sealed class DaemonS3Run : GuestScriptRun
         keys vol1/ | head -3
 
         section bad-config
-        mkdir -p /tmp/bad && cd /tmp/bad
-        bad() { # NAME ARGS...: one line with the exit status and the first message line
+        # Each run is a whole .NET start (seconds under TCG), so they run three at a time, each in a folder of its own
+        # (a state folder is per working directory) and without metrics (the port is bound before the store is
+        # checked, and only one of them would get it), and print their lines at the end.
+        bad() { # NAME ARGS...: one line with the exit status and the first message line, in /tmp/bad/NAME/line
           local name=$1; shift
-          "$S3" run "$@" >/tmp/bad.out 2>&1; echo "$name rc=$? $(grep -m1 '^s3block:' /tmp/bad.out)"
+          mkdir -p "/tmp/bad/$name" && cd "/tmp/bad/$name" || return
+          "$S3" run "$@" >out 2>&1; echo "$name rc=$? $(grep -m1 '^s3block:' out)" >line
         }
-        bad bucket vol1 $C --set Store:S3:Bucket=s3block-missing
-        bad secret vol1 $C --set Store:S3:SecretKey=wrong
-        bad access vol1 $C --set Store:S3:AccessKey=nobody
-        bad endpoint vol1 $C --set Store:S3:ServiceUrl=http://127.0.0.1:1
-        bad kind vol1 $C --set Store:Kind=ftp
-        bad queues vol1 $C --set Device:Queues=0
-        bad lease vol1 $C --set Volume:LeaseTtl=00:00:01
-        bad port vol1 $C --set Metrics:Port=70000
-        bad journal vol1 $C --set Journal:CapacityBytes=1MiB
-        bad name Bad_Name $C
-        bad missing nosuchvol $C
-        [ -e data ] && echo "local state created" || echo "nothing created"
+        NOM="--set Metrics:Enabled=false"
+        pids=()
+        while read -r name args; do
+          # shellcheck disable=SC2086 # the arguments are words
+          bad "$name" $args & pids+=($!)
+          [ ${#pids[@]} -lt 3 ] || { wait "${pids[@]}"; pids=(); }
+        done <<BAD
+        bucket vol1 $C $NOM --set Store:S3:Bucket=s3block-missing
+        secret vol1 $C $NOM --set Store:S3:SecretKey=wrong
+        access vol1 $C $NOM --set Store:S3:AccessKey=nobody
+        endpoint vol1 $C $NOM --set Store:S3:ServiceUrl=http://127.0.0.1:1
+        kind vol1 $C $NOM --set Store:Kind=ftp
+        queues vol1 $C $NOM --set Device:Queues=0
+        lease vol1 $C $NOM --set Volume:LeaseTtl=00:00:01
+        port vol1 $C --set Metrics:Port=70000
+        journal vol1 $C $NOM --set Journal:CapacityBytes=1MiB
+        name Bad_Name $C $NOM
+        missing nosuchvol $C $NOM
+        BAD
+        [ ${#pids[@]} -eq 0 ] || wait "${pids[@]}"
+        cat /tmp/bad/*/line
+        ls -d /tmp/bad/*/data >/dev/null 2>&1 && echo "local state created" || echo "nothing created"
         ls /dev/ublkb* >/dev/null 2>&1 && echo "a device exists" || echo "no device"
-        cd /tmp/work
 
         section run1
         start_daemon r1 run vol1 $C
@@ -239,19 +251,20 @@ public sealed class DaemonS3Run : GuestScriptRun
         done
 
         section outage
-        # A writer that fsyncs every file, before, during and after 60 s without S3.
+        # A writer that fsyncs every file, before, during and after 30 s without S3 (with retries backing off to
+        # MaxRetryDelay, 5 s, that is several failed rounds).
         ( n=0; errors=0; while [ ! -e /tmp/stop-writer ]; do n=$((n + 1))
             dd if=/dev/urandom of="/tmp/mnt/out$n" bs=64k count=2 conv=fsync status=none 2>>/tmp/writer.err || errors=$((errors + 1))
             (cd /tmp/mnt && md5sum "out$n") >>/tmp/out.md5; sleep 0.5; done
           echo "writes=$n errors=$errors" ) >/tmp/writer.out &
         W=$!
-        sleep 10
+        sleep 5
         bash "$RGW_SH" stop-gateway "$RGW" 2>&1
-        sleep 40
-        echo "during the outage: not in S3 $(metric s3block_dirty_bytes) bytes, oldest $(metric s3block_dirty_oldest_age_seconds) s"
         sleep 20
+        echo "during the outage: not in S3 $(metric s3block_dirty_bytes) bytes, oldest $(metric s3block_dirty_oldest_age_seconds) s"
+        sleep 10
         bash "$RGW_SH" start-gateway "$RGW" 2>&1
-        sleep 10; touch /tmp/stop-writer; wait "$W"
+        sleep 5; touch /tmp/stop-writer; wait "$W"
         cat /tmp/writer.out /tmp/writer.err
         (cd /tmp/mnt && md5sum -c --quiet /tmp/out.md5) && echo "outage files same"
         sync # the check's atime updates, committed now rather than by ext4's 5 s timer during the drain
@@ -295,10 +308,13 @@ public sealed class DaemonS3Run : GuestScriptRun
         fsck.ext4 -n -f "$DEV" >/tmp/fsck1.txt 2>&1; echo "fsck rc=$?"
 
         section second-daemon
-        "$S3" run vol1 $C --set Daemon:StateDirectory=/tmp/other-host --set Metrics:Enabled=false >/tmp/sd1.out 2>&1
-        echo "other host rc=$?"; grep -m1 '^s3block:' /tmp/sd1.out
-        "$S3" run vol1 $C --set Metrics:Enabled=false >/tmp/sd2.out 2>&1
-        echo "same host rc=$?"; grep -m1 '^s3block:' /tmp/sd2.out
+        # Both at once (each is a whole .NET start): one as another host would (its own state folder), one on this host.
+        ( "$S3" run vol1 $C --set Daemon:StateDirectory=/tmp/other-host --set Metrics:Enabled=false >/tmp/sd1.out 2>&1
+          echo "other host rc=$?" >/tmp/sd1.rc ) & SD=$!
+        "$S3" run vol1 $C --set Metrics:Enabled=false >/tmp/sd2.out 2>&1; echo "same host rc=$?" >/tmp/sd2.rc
+        wait "$SD" # not a bare wait: the daemon serving vol1 runs in the background too
+        cat /tmp/sd1.rc; grep -m1 '^s3block:' /tmp/sd1.out
+        cat /tmp/sd2.rc; grep -m1 '^s3block:' /tmp/sd2.out
         echo "devices=$(ls /dev/ublkb* 2>/dev/null | wc -l)"
         mount "$DEV" /tmp/mnt && echo still >/tmp/mnt/after-second && sync && echo "first still writable"
         umount /tmp/mnt
