@@ -63,15 +63,15 @@ export S3BLOCK_Journal__CapacityBytes=2GiB
 IFS=';' read -r -a VARS <<<"$AB_VARIANTS"
 for round in $(seq 1 "$ROUNDS"); do
   for v in "${VARS[@]}"; do
-    name=${v%%=*} sets=() envs=()
+    name=${v%%=*} sets=() envs=() bin=$S3
     IFS=',' read -r -a kvs <<<"${v#*=}"
     for kv in "${kvs[@]}"; do
-      case "$kv" in "") ;; env:*) envs+=("${kv#env:}") ;; *) sets+=(--set "$kv") ;; esac
+      case "$kv" in "") ;; env:*) envs+=("${kv#env:}") ;; bin:*) bin=${kv#bin:} ;; *) sets+=(--set "$kv") ;; esac
     done
     vol="v$round-$name"
     "$S3" create "$vol" --size 2GiB --chunk-size 4MiB --config $STATE/s3block.json >/dev/null || die "create $vol"
-    log "round $round $name: ${sets[*]} ${envs[*]}"
-    env "${envs[@]}" "$S3" run "$vol" --config $STATE/s3block.json "${sets[@]}" >/tmp/d.out 2>/tmp/d.err &
+    log "round $round $name: $bin ${sets[*]} ${envs[*]}"
+    env "${envs[@]}" "$bin" run "$vol" --config $STATE/s3block.json "${sets[@]}" >/tmp/d.out 2>/tmp/d.err &
     R=$!
     wait_ready /tmp/d.out /tmp/d.err >/dev/null || die "daemon $name"
     DEV=$(device_of /tmp/d.out)

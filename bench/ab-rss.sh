@@ -7,7 +7,8 @@
 #
 #   bench/ab-rss.sh BINARY 'NAME=K=V,K=V;NAME=...' [ROUNDS (2)] [SIZE_MIB (512)]
 #   e.g. bench/ab-rss.sh s3block 'now=;small-tags=Device:QueueDepth=64,Device:MaxIoBytes=524288'
-#   A key env:NAME sets an environment variable of the daemon instead (env:DOTNET_GCgen0size=0x1000000).
+#   A key env:NAME sets an environment variable of the daemon instead (env:DOTNET_GCgen0size=0x1000000); a key
+#   bin:PATH runs another s3block build for that variant (two builds in one boot; PATH outside /tmp).
 #
 # Needs RadosGW installed (sudo tests/localstack/radosgw.sh install). Hold the machine's VM lock:
 # flock /tmp/s3block-vm.lock bench/ab-rss.sh ...

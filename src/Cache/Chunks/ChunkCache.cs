@@ -156,6 +156,20 @@ public sealed class ChunkCache : IDisposable
         return await _disk.PutAsync(chunkKey, image, cancellationToken);
     }
 
+    /// <summary>
+    /// As <see cref="PutAsync"/> for an image that nobody changes again (a GET's array, an uploaded image): the RAM tier
+    /// keeps <paramref name="image"/> itself instead of a 4 MiB copy, which is garbage on the large-object heap once
+    /// evicted.
+    /// </summary>
+    public async ValueTask<bool> PutImmutableAsync(string key, byte[] image, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(image);
+        var chunkKey = ChunkKey.From(key);
+        _memory?.TryAddOwned(key, image);
+        return await _disk.PutAsync(chunkKey, image, cancellationToken);
+    }
+
     /// <summary>Drops chunk <paramref name="key"/> from both tiers (e.g. its generation was deleted from S3). Optional:
     /// eviction would drop it eventually. A put of the key still in flight is not stopped.</summary>
     /// <returns>True if either tier held it.</returns>

@@ -8,8 +8,10 @@ namespace S3Block.Cache.Chunks;
 /// always safe (see dotnet-conventions §3 item 6).
 /// </summary>
 /// <remarks>
-/// <para>Images are never handed out: reads copy out of them, so no caller can modify a cached image or keep an
-/// evicted one alive. Memory is therefore the budget plus the buffers of calls in flight.</para>
+/// <para>Images are never handed out: reads copy out of them, so no caller can modify a cached image. An image given
+/// with <see cref="TryAddOwned"/> (a GET's array, an uploaded image) may still be read by whoever gave it, which can
+/// keep an evicted one alive for the length of that read. Memory is therefore the budget plus the buffers of calls in
+/// flight.</para>
 /// <para><see cref="MemoryCache"/> rejects an entry that does not fit and only then compacts, in the background
 /// (to 95% of the limit). So that a new hot image is not dropped when the tier is full, <see cref="TryAdd"/> first
 /// compacts synchronously, least recently used first, enough entries to make room.</para>
@@ -65,7 +67,8 @@ internal sealed class MemoryTier : IDisposable
         }
     }
 
-    /// <summary>As <see cref="TryAdd"/>, taking ownership of <paramref name="image"/> (the caller must not keep it).</summary>
+    /// <summary>As <see cref="TryAdd"/>, keeping <paramref name="image"/> itself instead of a copy: nobody may change it
+    /// afterwards (the caller may go on reading it; this tier never writes to an image or hands one out).</summary>
     public void TryAddOwned(string key, byte[] image)
     {
         if (image.Length <= _budget && !_cache.TryGetValue(key, out _))

@@ -24,6 +24,26 @@ public sealed class ChunkCacheReadTests
         Assert.Equal(memoryEntries > 0 ? 0 : 1, stats.DiskHits);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task The_RAM_tier_keeps_an_immutable_image_itself_and_a_copy_of_any_other(bool immutable)
+    {
+        using var folder = new ChunkTestFolder();
+        using var cache = Open(folder.Path, memoryEntries: 4);
+        var key = Key(3);
+        var image = ImageFor(key);
+        var original = image[100];
+        Assert.True(immutable ? await cache.PutImmutableAsync(key, image, Ct) : await cache.PutAsync(key, image, Ct));
+
+        // A change behind the cache's back (which PutImmutableAsync's contract forbids) shows whether it kept the array.
+        image[100] ^= 0xFF;
+        var back = new byte[1];
+        Assert.True(await cache.TryReadAsync(key, 100, back, Ct));
+        Assert.Equal(immutable ? image[100] : original, back[0]);
+        Assert.Equal(1, cache.GetStatistics().MemoryHits);
+    }
+
     [Fact]
     public void The_statistics_carry_both_budgets()
     {
