@@ -17,8 +17,8 @@ internal static class DaemonHost
     {
         // Not CreateApplicationBuilder's defaults: those would also read appsettings*.json from the working folder (with a
         // recursive file watcher on it, which holds the state folder in the tests and the README's quick start), every
-        // environment variable, and add the Debug and EventSource loggers; under TCG that alone costs seconds of start.
-        // The configuration is ours (AppConfiguration), and the console is the one log.
+        // environment variable, and add the Debug and EventSource loggers. The configuration is ours (AppConfiguration),
+        // and the console is the one log.
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddConfiguration(configuration);
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
