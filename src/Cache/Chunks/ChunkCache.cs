@@ -157,7 +157,7 @@ public sealed class ChunkCache : IDisposable
     }
 
     /// <summary>
-    /// As <see cref="PutAsync"/> for an image that nobody changes again (a GET's array, an uploaded image): the RAM tier
+    /// As <see cref="PutAsync"/> for an image that nobody changes again (a GET's array): the RAM tier
     /// keeps <paramref name="image"/> itself instead of a 4 MiB copy, which is garbage on the large-object heap once
     /// evicted.
     /// </summary>

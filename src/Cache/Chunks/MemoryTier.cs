@@ -9,7 +9,7 @@ namespace S3Block.Cache.Chunks;
 /// </summary>
 /// <remarks>
 /// <para>Images are never handed out: reads copy out of them, so no caller can modify a cached image. An image given
-/// with <see cref="TryAddOwned"/> (a GET's array, an uploaded image) may still be read by whoever gave it, which can
+/// with <see cref="TryAddOwned"/> (a GET's array, a promoted disk entry) may still be read by whoever gave it, which can
 /// keep an evicted one alive for the length of that read. Memory is therefore the budget plus the buffers of calls in
 /// flight.</para>
 /// <para><see cref="MemoryCache"/> rejects an entry that does not fit and only then compacts, in the background

@@ -9,7 +9,10 @@ public sealed class ChunkCacheAdapter(ChunkCache cache) : ICleanChunkCache
     public ValueTask<bool> TryReadAsync(string key, int offset, Memory<byte> destination, CancellationToken cancellationToken) =>
         cache.TryReadAsync(key, offset, destination, cancellationToken);
 
-    public async ValueTask PutAsync(string key, byte[] image, CancellationToken cancellationToken) =>
+    public async ValueTask PutAsync(string key, ReadOnlyMemory<byte> image, CancellationToken cancellationToken) =>
+        await cache.PutAsync(key, image, cancellationToken);
+
+    public async ValueTask PutImmutableAsync(string key, byte[] image, CancellationToken cancellationToken) =>
         await cache.PutImmutableAsync(key, image, cancellationToken);
 
     public bool Contains(string key) => cache.Contains(key);

@@ -11,9 +11,12 @@ public interface ICleanChunkCache
     /// <summary>Copies <paramref name="destination"/>.Length bytes from <paramref name="offset"/> of the image; false on a miss.</summary>
     ValueTask<bool> TryReadAsync(string key, int offset, Memory<byte> destination, CancellationToken cancellationToken);
 
-    /// <summary>Keeps an image (after a fetch or an upload). Nobody changes <paramref name="image"/> afterwards: the cache
-    /// may keep the array itself (the caller may go on reading it).</summary>
-    ValueTask PutAsync(string key, byte[] image, CancellationToken cancellationToken);
+    /// <summary>Keeps a copy of an image (after an upload, from a buffer the caller reuses).</summary>
+    ValueTask PutAsync(string key, ReadOnlyMemory<byte> image, CancellationToken cancellationToken);
+
+    /// <summary>Keeps an image that nobody changes afterwards (a GET's array): the cache may keep the array itself, not a
+    /// copy (the caller may go on reading it).</summary>
+    ValueTask PutImmutableAsync(string key, byte[] image, CancellationToken cancellationToken);
 
     /// <summary>Whether the cache holds the image now, without I/O (a hint: a later read may still miss).</summary>
     bool Contains(string key);
@@ -26,7 +29,9 @@ public sealed class NoChunkCache : ICleanChunkCache
 
     public ValueTask<bool> TryReadAsync(string key, int offset, Memory<byte> destination, CancellationToken cancellationToken) => ValueTask.FromResult(false);
 
-    public ValueTask PutAsync(string key, byte[] image, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    public ValueTask PutAsync(string key, ReadOnlyMemory<byte> image, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    public ValueTask PutImmutableAsync(string key, byte[] image, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     public bool Contains(string key) => false;
 }

@@ -159,7 +159,8 @@ public sealed partial class S3Volume
                 "GET", ct => _store.GetAsync(key, null, ct), deadline, retryPermanent: kind == FetchKind.WriteBack, cancellationToken);
             Interlocked.Increment(ref kind == FetchKind.ReadAhead ? ref _readAheadFetches : ref _chunkFetches);
             Interlocked.Add(ref _bytesFetched, content.Data.Length);
-            await _cache.PutAsync(key, content.Data, cancellationToken);
+            // The GET's own array, not a copy: readers only copy out of it (here and in the upload's base read).
+            await _cache.PutImmutableAsync(key, content.Data, cancellationToken);
             return content.Data;
         }
         catch (ObjectStoreException e) when (e.Kind != ObjectStoreErrorKind.NotFound)

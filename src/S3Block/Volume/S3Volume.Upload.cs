@@ -1,3 +1,4 @@
+using System.Buffers;
 using S3Block.ObjectStore;
 
 namespace S3Block.Volume;
@@ -141,52 +142,56 @@ public sealed partial class S3Volume
     private async Task<ChunkChange?> UploadChunkAsync(long chunk, ChunkVersion baseVersion, DirtyExtent[] extents, ChunkVersion version, CancellationToken cancellationToken)
     {
         var length = _descriptor.ChunkLength(chunk);
-        // A new array, not a pooled one: once uploaded it is the RAM tier's entry as it is (no copy), and nobody writes
-        // to it again. An all-zero image (never uploaded) or one the RAM tier does not take is garbage instead of going
-        // back to a pool: the price of not copying the common case.
-        var buffer = GC.AllocateUninitializedArray<byte>(length);
-        var image = buffer.AsMemory();
-        var start = LastCovering(extents, 0, length);
-        if (start < 0)
-        {
-            await ReadBaseForUploadAsync(chunk, baseVersion, image, cancellationToken);
-        }
-
-        bool allZero;
-        await _imageSlots.WaitAsync(cancellationToken);
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
         try
         {
-            VerifyJournalRecords(extents, Math.Max(start, 0));
-            ApplyExtents(extents, Math.Max(start, 0), 0, image.Span);
-            allZero = !image.Span.ContainsAnyExcept((byte)0);
+            var image = buffer.AsMemory(0, length);
+            var start = LastCovering(extents, 0, length);
+            if (start < 0)
+            {
+                await ReadBaseForUploadAsync(chunk, baseVersion, image, cancellationToken);
+            }
+
+            bool allZero;
+            await _imageSlots.WaitAsync(cancellationToken);
+            try
+            {
+                VerifyJournalRecords(extents, Math.Max(start, 0));
+                ApplyExtents(extents, Math.Max(start, 0), 0, image.Span);
+                allZero = !image.Span.ContainsAnyExcept((byte)0);
+            }
+            finally
+            {
+                _imageSlots.Release();
+            }
+
+            if (allZero)
+            {
+                // All zeros: no object at all; reads of it cost nothing.
+                Interlocked.Increment(ref _chunksZeroed);
+                return baseVersion.IsZero ? null : new ChunkChange(chunk, ChunkVersion.Zero);
+            }
+
+            var key = _keys.Chunk(chunk, version);
+            await RetryAsync("PUT", ct => _store.PutAsync(key, image, PutCondition.None, ct), DateTimeOffset.MaxValue, retryPermanent: true, cancellationToken);
+            Interlocked.Increment(ref _chunksUploaded);
+            Interlocked.Add(ref _bytesUploaded, length);
+            await _imageSlots.WaitAsync(cancellationToken);
+            try
+            {
+                await _cache.PutAsync(key, image, cancellationToken);
+            }
+            finally
+            {
+                _imageSlots.Release();
+            }
+
+            return new ChunkChange(chunk, version);
         }
         finally
         {
-            _imageSlots.Release();
+            ArrayPool<byte>.Shared.Return(buffer);
         }
-
-        if (allZero)
-        {
-            // All zeros: no object at all; reads of it cost nothing.
-            Interlocked.Increment(ref _chunksZeroed);
-            return baseVersion.IsZero ? null : new ChunkChange(chunk, ChunkVersion.Zero);
-        }
-
-        var key = _keys.Chunk(chunk, version);
-        await RetryAsync("PUT", ct => _store.PutAsync(key, image, PutCondition.None, ct), DateTimeOffset.MaxValue, retryPermanent: true, cancellationToken);
-        Interlocked.Increment(ref _chunksUploaded);
-        Interlocked.Add(ref _bytesUploaded, length);
-        await _imageSlots.WaitAsync(cancellationToken);
-        try
-        {
-            await _cache.PutAsync(key, buffer, cancellationToken);
-        }
-        finally
-        {
-            _imageSlots.Release();
-        }
-
-        return new ChunkChange(chunk, version);
     }
 
     private async Task ReadBaseForUploadAsync(long chunk, ChunkVersion baseVersion, Memory<byte> image, CancellationToken cancellationToken)

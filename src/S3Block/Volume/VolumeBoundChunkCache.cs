@@ -19,8 +19,11 @@ internal sealed class VolumeBoundChunkCache(ICleanChunkCache cache, Guid volumeI
     public ValueTask<bool> TryReadAsync(string key, int offset, Memory<byte> destination, CancellationToken cancellationToken) =>
         cache.TryReadAsync(_prefix + key, offset, destination, cancellationToken);
 
-    public ValueTask PutAsync(string key, byte[] image, CancellationToken cancellationToken) =>
+    public ValueTask PutAsync(string key, ReadOnlyMemory<byte> image, CancellationToken cancellationToken) =>
         cache.PutAsync(_prefix + key, image, cancellationToken);
+
+    public ValueTask PutImmutableAsync(string key, byte[] image, CancellationToken cancellationToken) =>
+        cache.PutImmutableAsync(_prefix + key, image, cancellationToken);
 
     public bool Contains(string key) => cache.Contains(_prefix + key);
 }
