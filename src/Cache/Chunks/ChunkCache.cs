@@ -101,14 +101,14 @@ public sealed class ChunkCache : IDisposable
         {
             // A chunk read again and again: read it whole once (which also checks its CRC) and keep it in RAM.
             DiskTier.CheckRange(offset, destination.Length, entry.DataLength);
-            var image = await _disk.TryReadWholeAsync(chunkKey, entry, cancellationToken);
-            if (image is null)
+            var buffer = await _disk.TryReadWholePooledAsync(chunkKey, entry, cancellationToken);
+            if (buffer is null)
             {
                 return Counted(ref _counters.Misses, false);
             }
 
-            image.AsSpan((int)offset, destination.Length).CopyTo(destination.Span);
-            _memory.TryAddOwned(key, image);
+            buffer.AsSpan((int)offset, destination.Length).CopyTo(destination.Span);
+            _memory.TryAddPooled(key, buffer, (int)entry.DataLength);
             return Counted(ref _counters.DiskHits, true);
         }
 

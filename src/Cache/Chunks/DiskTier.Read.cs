@@ -193,10 +193,18 @@ internal sealed partial class DiskTier
     public ValueTask<byte[]?> TryReadWholeAsync(ChunkKey key, DiskEntry entry, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return ValueTask.FromResult(TryReadWhole(key, entry));
+        return ValueTask.FromResult(TryReadWhole(key, entry, pooled: false));
     }
 
-    private byte[]? TryReadWhole(ChunkKey key, DiskEntry entry)
+    /// <summary>As <see cref="TryReadWholeAsync"/>, into a buffer from <see cref="ChunkBufferPool"/> (its first
+    /// <see cref="DiskEntry.DataLength"/> bytes the image) that the caller returns or hands on.</summary>
+    public ValueTask<byte[]?> TryReadWholePooledAsync(ChunkKey key, DiskEntry entry, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(TryReadWhole(key, entry, pooled: true));
+    }
+
+    private byte[]? TryReadWhole(ChunkKey key, DiskEntry entry, bool pooled)
     {
         using var file = TryOpen(entry);
         if (file is null)
@@ -204,6 +212,7 @@ internal sealed partial class DiskTier
             return null;
         }
 
+        byte[]? buffer = null;
         try
         {
             var header = TryReadHeader(file, key, entry);
@@ -213,7 +222,9 @@ internal sealed partial class DiskTier
                 return null;
             }
 
-            var image = GC.AllocateUninitializedArray<byte>(checked((int)checkedHeader.DataLength));
+            var length = checked((int)checkedHeader.DataLength);
+            buffer = pooled ? ChunkBufferPool.Rent(length) : GC.AllocateUninitializedArray<byte>(length);
+            var image = buffer.AsSpan(0, length);
             if (!TryReadExactly(file, image, ChunkFileFormat.DataOffset))
             {
                 DropCorrupt(entry);
@@ -226,12 +237,21 @@ internal sealed partial class DiskTier
                 return null;
             }
 
-            return image;
+            var whole = buffer;
+            buffer = null;
+            return whole;
         }
         catch (IOException)
         {
             DropCorrupt(entry);
             return null;
+        }
+        finally
+        {
+            if (pooled && buffer is not null)
+            {
+                ChunkBufferPool.Return(buffer);
+            }
         }
     }
 

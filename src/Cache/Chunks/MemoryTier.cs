@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Caching.Memory;
 
 namespace S3Block.Cache.Chunks;
@@ -8,13 +9,14 @@ namespace S3Block.Cache.Chunks;
 /// always safe (see dotnet-conventions §3 item 6).
 /// </summary>
 /// <remarks>
-/// <para>Images are never handed out: reads copy out of them, so no caller can modify a cached image. An image given
-/// with <see cref="TryAddOwned"/> (a GET's array, a promoted disk entry) may still be read by whoever gave it, which can
-/// keep an evicted one alive for the length of that read. Memory is therefore the budget plus the buffers of calls in
-/// flight.</para>
+/// <para>Images are never handed out: reads copy out of them, so no caller can modify a cached image. Most images sit
+/// in buffers of the <see cref="ChunkBufferPool"/>, which go back to it when the entry is evicted and the last read
+/// copying out of it has finished (each image counts its readers). An image given with <see cref="TryAddOwned"/> (a
+/// GET's array, which its fetch's readers may still be reading) is never pooled: once evicted it is the GC's. Memory
+/// is therefore the budget plus the buffers of calls in flight.</para>
 /// <para><see cref="MemoryCache"/> rejects an entry that does not fit and only then compacts, in the background
-/// (to 95% of the limit). So that a new hot image is not dropped when the tier is full, <see cref="TryAdd"/> first
-/// compacts synchronously, least recently used first, enough entries to make room.</para>
+/// (to 95% of the limit). So that a new hot image is not dropped when the tier is full, adding first compacts
+/// synchronously, least recently used first, enough entries to make room.</para>
 /// </remarks>
 internal sealed class MemoryTier : IDisposable
 {
@@ -44,36 +46,76 @@ internal sealed class MemoryTier : IDisposable
     /// <exception cref="ArgumentOutOfRangeException">The range lies outside the image.</exception>
     public bool TryRead(string key, long offset, Span<byte> destination)
     {
-        if (!_cache.TryGetValue(key, out CachedImage? image) || image is null)
+        if (!TryAcquire(key, out var image))
         {
             return false;
         }
 
-        DiskTier.CheckRange(offset, destination.Length, image.Data.Length);
-        image.Data.AsSpan((int)offset, destination.Length).CopyTo(destination);
-        return true;
+        try
+        {
+            DiskTier.CheckRange(offset, destination.Length, image.Length);
+            image.Data.AsSpan((int)offset, destination.Length).CopyTo(destination);
+            return true;
+        }
+        finally
+        {
+            image.Release();
+        }
     }
 
     /// <summary>A copy of the cached image, or null.</summary>
-    public byte[]? TryCopy(string key) =>
-        _cache.TryGetValue(key, out CachedImage? image) && image is not null ? image.Data.AsSpan().ToArray() : null;
+    public byte[]? TryCopy(string key)
+    {
+        if (!TryAcquire(key, out var image))
+        {
+            return null;
+        }
 
-    /// <summary>Caches a copy of <paramref name="image"/> unless the key is cached already or the image exceeds the budget.</summary>
+        try
+        {
+            return image.Data.AsSpan(0, image.Length).ToArray();
+        }
+        finally
+        {
+            image.Release();
+        }
+    }
+
+    /// <summary>Caches a copy of <paramref name="image"/> (in a pooled buffer) unless the key is cached already or the
+    /// image exceeds the budget.</summary>
     public void TryAdd(string key, ReadOnlySpan<byte> image)
     {
         if (image.Length <= _budget && !_cache.TryGetValue(key, out _))
         {
-            AddOwned(key, image.ToArray());
+            var buffer = ChunkBufferPool.Rent(image.Length);
+            image.CopyTo(buffer);
+            Add(key, new CachedImage(buffer, image.Length, pooled: true));
+        }
+    }
+
+    /// <summary>As <see cref="TryAdd"/>, taking over <paramref name="buffer"/> (rented from <see cref="ChunkBufferPool"/>,
+    /// its first <paramref name="length"/> bytes the image) instead of copying it: the caller must not touch it
+    /// afterwards. Returned to the pool at once if not cached.</summary>
+    public void TryAddPooled(string key, byte[] buffer, int length)
+    {
+        if (buffer.Length <= _budget && !_cache.TryGetValue(key, out _))
+        {
+            Add(key, new CachedImage(buffer, length, pooled: true));
+        }
+        else
+        {
+            ChunkBufferPool.Return(buffer);
         }
     }
 
     /// <summary>As <see cref="TryAdd"/>, keeping <paramref name="image"/> itself instead of a copy: nobody may change it
-    /// afterwards (the caller may go on reading it; this tier never writes to an image or hands one out).</summary>
+    /// afterwards (the caller may go on reading it; this tier never writes to an image or hands one out, and never
+    /// returns it to the pool).</summary>
     public void TryAddOwned(string key, byte[] image)
     {
         if (image.Length <= _budget && !_cache.TryGetValue(key, out _))
         {
-            AddOwned(key, image);
+            Add(key, new CachedImage(image, image.Length, pooled: false));
         }
     }
 
@@ -84,16 +126,24 @@ internal sealed class MemoryTier : IDisposable
         return present;
     }
 
-    public void Dispose() => _cache.Dispose();
-
-    private void AddOwned(string key, byte[] data)
+    public void Dispose()
     {
-        MakeRoom(data.Length);
-        var image = new CachedImage(data);
+        _cache.Clear(); // ends every entry, so their buffers go back; MemoryCache.Dispose ends none
+        _cache.Dispose();
+    }
+
+    private bool TryAcquire(string key, [NotNullWhen(true)] out CachedImage? image) =>
+        _cache.TryGetValue(key, out image) && image is not null && image.TryAcquire();
+
+    /// <summary>Inserts <paramref name="image"/>, which then belongs to the cache: whatever ends the entry (eviction,
+    /// removal, replacement, or rejection on insert) releases the cache's reference.</summary>
+    private void Add(string key, CachedImage image)
+    {
+        MakeRoom(image.Data.Length);
         using (var entry = _cache.CreateEntry(key))
         {
             entry.Value = image;
-            entry.Size = data.Length;
+            entry.Size = image.Data.Length; // what it holds, also when the pool rounded the buffer up
             entry.RegisterPostEvictionCallback(OnEvicted, _counters);
         } // Disposing the entry inserts it (or rejects it if it does not fit after all).
 
@@ -121,18 +171,65 @@ internal sealed class MemoryTier : IDisposable
 
     private static void OnEvicted(object key, object? value, EvictionReason reason, object? state)
     {
+        if (value is not CachedImage image)
+        {
+            return;
+        }
+
         // Capacity is also the reason given to an entry rejected on insert; only count entries that were in.
-        if (reason == EvictionReason.Capacity && value is CachedImage { Admitted: true })
+        if (reason == EvictionReason.Capacity && image.Admitted)
         {
             Interlocked.Increment(ref ((ChunkCacheCounters)state!).MemoryEvictions);
         }
+
+        image.Release(); // MemoryCache calls this once per entry
     }
 
-    /// <summary>A cached image, and whether it was admitted (so that rejections are not counted as evictions).</summary>
-    private sealed class CachedImage(byte[] data)
+    /// <summary>
+    /// A cached image and its references: one for the cache (from insertion to the eviction callback) and one per read
+    /// copying out of it. The last release hands a pooled buffer back; a reference can no longer be taken after that.
+    /// </summary>
+    private sealed class CachedImage(byte[] data, int length, bool pooled)
     {
+        private int _references = 1;
+
         public byte[] Data { get; } = data;
 
+        public int Length { get; } = length;
+
+        /// <summary>Whether the cache took the entry (so that rejections are not counted as evictions).</summary>
         public volatile bool Admitted;
+
+        public bool TryAcquire()
+        {
+            var seen = Volatile.Read(ref _references);
+            while (seen > 0)
+            {
+                var before = Interlocked.CompareExchange(ref _references, seen + 1, seen);
+                if (before == seen)
+                {
+                    return true;
+                }
+
+                seen = before;
+            }
+
+            return false; // released: the buffer may belong to someone else by now
+        }
+
+        public void Release()
+        {
+            var left = Interlocked.Decrement(ref _references);
+            if (left < 0)
+            {
+                // Its buffer went back while in use, and may hold another chunk's bytes by now: stop serving anything.
+                Environment.FailFast("a cached chunk image was released more often than it was acquired");
+            }
+
+            if (left == 0 && pooled)
+            {
+                ChunkBufferPool.Return(Data);
+            }
+        }
     }
 }

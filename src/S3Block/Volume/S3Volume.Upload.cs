@@ -1,4 +1,4 @@
-using System.Buffers;
+using S3Block.Cache.Chunks;
 using S3Block.ObjectStore;
 
 namespace S3Block.Volume;
@@ -142,7 +142,7 @@ public sealed partial class S3Volume
     private async Task<ChunkChange?> UploadChunkAsync(long chunk, ChunkVersion baseVersion, DirtyExtent[] extents, ChunkVersion version, CancellationToken cancellationToken)
     {
         var length = _descriptor.ChunkLength(chunk);
-        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        var buffer = ChunkBufferPool.Rent(length);
         try
         {
             var image = buffer.AsMemory(0, length);
@@ -190,7 +190,7 @@ public sealed partial class S3Volume
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ChunkBufferPool.Return(buffer);
         }
     }
 
