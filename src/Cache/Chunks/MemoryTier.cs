@@ -5,8 +5,9 @@ namespace S3Block.Cache.Chunks;
 
 /// <summary>
 /// The RAM tier: whole chunk images in a <see cref="MemoryCache"/> whose <c>SizeLimit</c> is the byte budget (each
-/// entry's size is its image length). Holds only clean, immutable images, so losing an entry to compaction is
-/// always safe (see dotnet-conventions §3 item 6).
+/// entry's size is the length of the buffer holding it: the image's, or a volume's shorter last chunk rounded up to a
+/// power of two by the pool). Holds only clean, immutable images, so losing an entry to compaction is always safe (see
+/// dotnet-conventions §3 item 6).
 /// </summary>
 /// <remarks>
 /// <para>Images are never handed out: reads copy out of them, so no caller can modify a cached image. Most images sit
