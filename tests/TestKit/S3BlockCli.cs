@@ -56,11 +56,18 @@ public static class S3BlockCli
         return new Result(process.ExitCode, await stdout, await stderr);
     }
 
-    /// <summary>The newest <c>s3block.dll</c> under <c>src/Ublk.Host/bin</c>.</summary>
+    /// <summary>
+    /// The newest <c>s3block.dll</c> of a plain build (<c>src/Ublk.Host/bin/CONFIGURATION/net10.0</c>). A publish's
+    /// own build (<c>net10.0/linux-x64</c>) is left out: it is the input of the native compile, not meant to run.
+    /// </summary>
     public static string HostAssembly()
     {
         var bin = Path.Combine(RepositoryRoot(), "src", "Ublk.Host", "bin");
-        var candidates = Directory.Exists(bin) ? Directory.GetFiles(bin, "s3block.dll", SearchOption.AllDirectories) : [];
+        var candidates = Directory.Exists(bin)
+            ? Directory.GetFiles(bin, "s3block.dll", SearchOption.AllDirectories)
+                .Where(path => Path.GetFileName(Path.GetDirectoryName(path)) == "net10.0")
+                .ToArray()
+            : [];
         return candidates.OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault()
                ?? throw new FileNotFoundException($"s3block.dll not found under {bin}: build the solution first (scripts/test.sh does)");
     }

@@ -27,7 +27,8 @@ public sealed class DaemonDurabilityTests(DaemonDurabilityRun run) : IClassFixtu
         GuestAssert.DoesNotContain("never got ready", section);
         Assert.True(Number(section, @"kill rounds=(\d+)") >= 20, $"fewer than 20 kill rounds:\n{section}");
         GuestAssert.Contains("stalls=0", section);
-        GuestAssert.Matches(@"writes completed=[1-9]\d* bytes=201326592 verify reads=[1-9]\d*", section); // 2 jobs x 96 MiB
+        Assert.True(Number(section, @"at a random moment of a start-up=(\d+)") >= 3, $"fewer than 3 kills during a start-up:\n{section}");
+        GuestAssert.Matches(@"writes completed=[1-9]\d* bytes=234881024 verify reads=[1-9]\d*", section); // 2 jobs x 112 MiB
         GuestAssert.Contains("fio total_err=0 job errors=[0, 0]", section);
         GuestAssert.Contains("verify errors=0", section);
         GuestAssert.Contains("fio rc=0", section);

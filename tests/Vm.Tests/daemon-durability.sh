@@ -91,11 +91,12 @@ part_kill_fio() {
          --set Metrics:Enabled=false)
   "$S3" create vk --size 1GiB --chunk-size 1MiB >/dev/null; echo "create rc=$?"
   start_daemon k0 run vk "${KOPTS[@]}"
-  # Two jobs on separate 96 MiB ranges, one per CPU (so both ublk queues are busy), mixed sizes, QD 32, each block
+  # Two jobs on separate 112 MiB ranges, one per CPU (so both ublk queues are busy), mixed sizes, QD 32, each block
   # written once and checked by the read-back phase after the writes. A round writes its 2 MiB plus what completes at
   # once when the restarted daemon re-attaches (the ~64 requests in flight, ~3.5 MiB on average): 5 to 7 MiB measured,
-  # so 192 MiB leaves room for the 24 rounds (with 128 MiB, one run ended after 18).
-  JOB_MIB=96
+  # so 192 MiB left room for the 24 rounds (with 128 MiB, one run ended after 18). The kills during start-ups below
+  # add more such bursts (one run ended after 23 rounds with 192 MiB), hence 224 MiB.
+  JOB_MIB=112
   fio --name=kill --eta=never --filename="$DEV" --direct=1 --ioengine=libaio --iodepth=32 --rw=randwrite \
     --bssplit=4k/40:16k/20:64k/20:128k/10:256k/10 --numjobs=2 --size=${JOB_MIB}M --offset_increment=512M \
     --cpus_allowed=0-1 --cpus_allowed_policy=split --randseed="$SEED" \
@@ -106,6 +107,9 @@ part_kill_fio() {
   # and none in the last 2 MiB. A kill does not wait for the restarted daemon's "ready" line: a kill during the rest of
   # its start-up is one more crash point. The device's statistics are polled without forking (a fork costs tens of
   # ms under TCG, while fio writes on), so a round writes little more than its 2 MiB.
+  # Every fourth round also kills the restarted daemon once, at a random moment of its start-up (0 to 3 s after it
+  # began, which it takes about 4 s to finish): opening the journal, replaying it, attaching to the device. The
+  # natively compiled daemon is ready before 2 MiB land, so without these no kill would hit a start-up.
   # A FIFO nobody writes: `read -t` on it sleeps without forking (the guest has no /dev/fd for a <(:) instead).
   rm -f /tmp/never && mkfifo /tmp/never && exec {never}<>/tmp/never
   wait_written() { # TARGET LIMIT_S
@@ -120,21 +124,31 @@ part_kill_fio() {
   start_sectors=$(written_sectors)
   total=$((2 * JOB_MIB * 2048))
   step=$((2 * 2048))
-  rounds=0 stalls=0 before_ready=0 t0=$SECONDS
+  RANDOM=$SEED
+  rounds=0 stalls=0 before_ready=0 startup_kills=0 t0=$SECONDS K=k0
   last=$start_sectors
   while kill -0 "$F" 2>/dev/null && [ "$rounds" -lt 24 ]; do
     [ $(($(written_sectors) - start_sectors + step)) -lt "$total" ] || break
     if ! wait_written $((last + step)) 90; then stalls=$((stalls + 1)); break; fi
-    [ "$rounds" -gt 0 ] && ! grep -q '^ready' "/tmp/k$rounds.out" && before_ready=$((before_ready + 1))
+    [ "$rounds" -gt 0 ] && ! grep -q '^ready' "/tmp/$K.out" && before_ready=$((before_ready + 1))
     rounds=$((rounds + 1))
     kill -9 "$R"; wait "$R" 2>/dev/null
     last=$(written_sectors)
-    "$S3" run vk "${KOPTS[@]}" >"/tmp/k$rounds.out" 2>"/tmp/k$rounds.err" &
+    K=k$rounds
+    "$S3" run vk "${KOPTS[@]}" >"/tmp/$K.out" 2>"/tmp/$K.err" &
     R=$!
+    if [ $((rounds % 4)) -eq 0 ]; then
+      read -r -t "$((RANDOM % 3)).$((RANDOM % 10))" -u "$never" _
+      grep -q '^ready' "/tmp/$K.out" || { startup_kills=$((startup_kills + 1)); before_ready=$((before_ready + 1)); }
+      kill -9 "$R"; wait "$R" 2>/dev/null
+      K=k${rounds}b
+      "$S3" run vk "${KOPTS[@]}" >"/tmp/$K.out" 2>"/tmp/$K.err" &
+      R=$!
+    fi
   done
-  wait_ready "/tmp/k$rounds.out" "/tmp/k$rounds.err" >/dev/null || echo "the last daemon (k$rounds) never got ready"
+  wait_ready "/tmp/$K.out" "/tmp/$K.err" >/dev/null || echo "the last daemon ($K) never got ready"
   echo "kill phase: $((SECONDS - t0)) s, $(( ($(written_sectors) - start_sectors) / 2048 )) MiB written to the device"
-  echo "kills before the restarted daemon printed ready=$before_ready"
+  echo "kills before the restarted daemon printed ready=$before_ready, of which at a random moment of a start-up=$startup_kills"
   for _ in $(seq 1 900); do kill -0 "$F" 2>/dev/null || break; sleep 0.2; done
   kill -0 "$F" 2>/dev/null && { echo "fio still running after 3 min, killed"; kill -9 "$F"; }
   wait "$F"; echo "fio rc=$?"

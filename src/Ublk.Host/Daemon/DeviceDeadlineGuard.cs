@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
 using Microsoft.Extensions.Logging;
 using Ublk.Server.Device;
 using Ublk.Server.Interop;
@@ -69,7 +68,7 @@ internal static partial class DeviceDeadlineGuard
             var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, WorkingDirectory = "/" };
             if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
             {
-                start.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location); // "dotnet s3block.dll"
+                start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "s3block.dll")); // "dotnet s3block.dll"
             }
 
             foreach (var argument in (string[])[Verb,
