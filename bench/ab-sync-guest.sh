@@ -33,7 +33,7 @@ for round in $(seq 1 "$ROUNDS"); do
     rm -rf ./data "${AB_STORE:-./data}"
     "$S3" create v --size 1GiB --chunk-size 4MiB "${STORE_SET[@]}" >/dev/null || exit 1
     start_daemon d-$which run v "${STORE_SET[@]}" >/dev/null || { cat /tmp/d-$which.err; exit 1; }
-    sync_job "$DEV" 5 --output=/dev/null # warm-up (JIT)
+    sync_job "$DEV" 5 --output=/dev/null # warm-up (caches, and the JIT of a JIT build)
     sync_job "$DEV" "$RUNTIME" --output-format=json --output=/tmp/m.json >/dev/null 2>&1
     echo "round $round $which $(summary /tmp/m.json)"
     kill -TERM "$R"; wait "$R"

@@ -7,7 +7,8 @@
 #   AB_STORE=/dev/shm/store bench/ab-sync.sh ...   the embedded store in the guest's RAM (as RadosGW on tmpfs in
 #                                                  peer.sh) instead of on the state disk, where commits compete
 #
-# Build each side with `dotnet build -c Release src/Ublk.Host -o DIR` (e.g. from a git worktree of the old commit).
+# Build each side as it ships, `dotnet publish -c Release src/Ublk.Host -o DIR` (e.g. from a git worktree of the old
+# commit).
 # Hold the machine's VM lock: flock /tmp/s3block-vm.lock bench/ab-sync.sh ...
 # Prints one line per run: IOPS, fio's lowest per-interval IOPS (stalls), fdatasync p50/p99; compare the ratios to
 # the reference of the same round.

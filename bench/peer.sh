@@ -14,7 +14,8 @@
 #            about 9 min; the report goes to .cache/peer/ and says SMOKE: not a result
 #   The other options override --smoke's values. SIZE and BACKLOG must be multiples of 4MiB.
 #
-# Needs: root, tests/vm/setup.sh, a Release build (dotnet build -c Release src/Ublk.Host; S3BLOCK_BIN overrides).
+# Needs: root, tests/vm/setup.sh, the daemon as it ships (dotnet publish -c Release src/Ublk.Host -o artifacts/publish;
+# S3BLOCK_BIN overrides).
 # Runs bench/install.sh (s3backer, rclone, fuse3) and tests/localstack/radosgw.sh install (no-ops once installed).
 # Hold the machine's VM lock:
 #   flock /tmp/s3block-vm.lock bench/peer.sh --smoke
@@ -66,8 +67,8 @@ chunk_b=$((4 << 20))
 [ "$cache_b" -ge $((2 * size_b + backlog_b)) ] ||
   echo "warning: --cache $cache is smaller than what the rounds write (2 x SIZE + BACKLOG): warm reads may miss" >&2
 
-binary=${S3BLOCK_BIN:-$repo/src/Ublk.Host/bin/Release/net10.0/s3block}
-[ -x "$binary" ] || { echo "no s3block binary at $binary: dotnet build -c Release src/Ublk.Host" >&2; exit 2; }
+binary=${S3BLOCK_BIN:-$repo/artifacts/publish/s3block}
+[ -x "$binary" ] || { echo "no s3block binary at $binary: dotnet publish -c Release src/Ublk.Host -o artifacts/publish" >&2; exit 2; }
 # The tools the guest runs are the host's: install them (both no-ops once done; root, like the VM itself).
 bench/install.sh
 tests/localstack/radosgw.sh install >&2

@@ -12,8 +12,8 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-8}
 rounds=${2:-3}
-binary=${S3BLOCK_BIN:-$(ls -t "$repo"/src/Ublk.Host/bin/*/net10.0/s3block 2>/dev/null | head -1)}
-[ -x "$binary" ] || { echo "no s3block binary: dotnet build -c Release src/Ublk.Host" >&2; exit 2; }
+binary=${S3BLOCK_BIN:-$repo/artifacts/publish/s3block}
+[ -x "$binary" ] || { echo "no s3block binary at $binary: dotnet publish -c Release src/Ublk.Host -o artifacts/publish" >&2; exit 2; }
 results=$(mktemp -d "$repo/.cache/bench-XXXXXX")
 trap 'rm -rf "$results"' EXIT
 

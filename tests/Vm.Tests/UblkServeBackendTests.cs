@@ -346,7 +346,11 @@ public sealed class UblkServeBackendRun : GuestScriptRun
         section end
         """;
 
-    /// <summary>The s3block executable: <c>$S3BLOCK_BIN</c> if set, else the one built with this project (same configuration).</summary>
+    /// <summary>
+    /// The s3block executable: <c>$S3BLOCK_BIN</c> if set, else the published one (<c>artifacts/publish</c>, as
+    /// scripts/test.sh makes it), else the one built with this project (same configuration). The systemd fixtures need
+    /// the published one: their unit denies memory that is writable and executable, which a JIT build needs.
+    /// </summary>
     public static string S3BlockBinary
     {
         get
@@ -354,6 +358,12 @@ public sealed class UblkServeBackendRun : GuestScriptRun
             if (Environment.GetEnvironmentVariable("S3BLOCK_BIN") is { Length: > 0 } overridden)
             {
                 return overridden;
+            }
+
+            string published = Path.Combine(GuestVm.RepoRoot, "artifacts", "publish", "s3block");
+            if (File.Exists(published))
+            {
+                return published;
             }
 
             string configuration = typeof(UblkServeBackendRun).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";

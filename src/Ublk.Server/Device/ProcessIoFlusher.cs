@@ -7,7 +7,7 @@ namespace Ublk.Server.Device;
 
 /// <summary>
 /// IO_FLUSHER for every thread of the daemon, including the ones the .NET runtime starts before Main (GC, finalizer,
-/// tiered compilation, signal handling) and the ones it starts later (thread pool, timers, sockets, the journal's
+/// tiered compilation in a JIT build, signal handling) and the ones it starts later (thread pool, timers, sockets, the journal's
 /// fdatasync thread): at the very start of Main, a daemon verb sets PR_SET_IO_FLUSHER on the main thread and execs
 /// itself again with the same argv and environment. The new image's every thread then inherits the flags.
 /// </summary>
@@ -18,8 +18,9 @@ namespace Ublk.Server.Device;
 /// only PF_RANDOMIZE, PF_FORKNOEXEC, PF_NOFREEZE and PF_NO_SETAFFINITY. So the flags survive the exec and are copied
 /// into every thread created afterwards, io_uring's io-wq workers included.</para>
 /// <para>The pid does not change (systemd's main pid, $WATCHDOG_PID, the ublk device's daemon pid all stay right).
-/// The program (<see cref="Environment.ProcessPath"/>, i.e. /proc/self/exe) is the apphost (<c>s3block</c>) or the
-/// <c>dotnet</c> muxer (<c>dotnet s3block.dll</c>); argv from /proc/self/cmdline reproduces either. <see cref="MarkerVariable"/> in the new image's environment stops a second
+/// The program (<see cref="Environment.ProcessPath"/>, i.e. /proc/self/exe) is the published native executable or a
+/// JIT build's apphost (<c>s3block</c>), or the <c>dotnet</c> muxer (<c>dotnet s3block.dll</c>); argv from
+/// /proc/self/cmdline reproduces each. <see cref="MarkerVariable"/> in the new image's environment stops a second
 /// exec should the flag not have survived. Without CAP_SYS_RESOURCE (or if the exec fails) the daemon runs on as
 /// before: the queue threads and request threads still try the per-thread call (<see cref="IoFlusher"/>), and the
 /// daemon logs the state (<see cref="State"/>) when its device is ready.</para>
