@@ -40,6 +40,15 @@ public sealed class GuestBasicsTests(GuestFacts facts) : IClassFixture<GuestFact
     }
 
     [Fact]
+    public void Every_cpu_is_online_though_the_kernel_booted_on_one()
+    {
+        // run.sh boots with maxcpus=1 (no vCPU runs beside the kernel's boot-time code patching under TCG);
+        // guest-init.sh brings the other CPU online. Tests of queues and concurrency need both.
+        Assert.Contains(" maxcpus=1 ", $" {facts["cmdline"]} ", StringComparison.Ordinal);
+        Assert.Equal(["0-1", "2"], facts["cpus"].Split('\n'));
+    }
+
+    [Fact]
     public void Io_uring_is_enabled()
     {
         Log($"kernel.io_uring_disabled at boot: {facts["io_uring_disabled_at_boot"]}");

@@ -23,6 +23,8 @@ public sealed class GuestFacts : IAsyncLifetime
         done
         if touch /usr/.probe 2>/dev/null; then echo "/usr yes"; else echo "/usr no"; fi
         section loopback;     cat /sys/class/net/lo/flags
+        section cpus;         cat /sys/devices/system/cpu/online; nproc
+        section cmdline;      cat /proc/cmdline
         section end
         """;
 

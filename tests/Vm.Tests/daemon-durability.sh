@@ -42,6 +42,15 @@ stop_daemon() {
   wait "$R"; echo "stop rc=$?"
 }
 
+# A crash and the next daemon: kill -9 the daemon $R, then start `s3block run ARGS...` as $R, its output in
+# /tmp/NAME.out and /tmp/NAME.err. The device waits for the new daemon's re-attach meanwhile.
+crash_and_restart() { # NAME ARGS...
+  local name=$1; shift
+  kill -9 "$R"; wait "$R" 2>/dev/null
+  "$S3" run "$@" >"/tmp/$name.out" 2>"/tmp/$name.err" &
+  R=$!
+}
+
 # Waits (up to LIMIT s) until CMD prints a number >= TARGET; succeeds if it did.
 wait_at_least() { # TARGET LIMIT CMD...
   local target=$1 limit=$2; shift 2
@@ -132,18 +141,14 @@ part_kill_fio() {
     if ! wait_written $((last + step)) 90; then stalls=$((stalls + 1)); break; fi
     [ "$rounds" -gt 0 ] && ! grep -q '^ready' "/tmp/$K.out" && before_ready=$((before_ready + 1))
     rounds=$((rounds + 1))
-    kill -9 "$R"; wait "$R" 2>/dev/null
-    last=$(written_sectors)
     K=k$rounds
-    "$S3" run vk "${KOPTS[@]}" >"/tmp/$K.out" 2>"/tmp/$K.err" &
-    R=$!
+    crash_and_restart "$K" vk "${KOPTS[@]}"
+    last=$(written_sectors) # nothing completes until the new daemon re-attached
     if [ $((rounds % 4)) -eq 0 ]; then
       read -r -t "$((RANDOM % 3)).$((RANDOM % 10))" -u "$never" _
       grep -q '^ready' "/tmp/$K.out" || { startup_kills=$((startup_kills + 1)); before_ready=$((before_ready + 1)); }
-      kill -9 "$R"; wait "$R" 2>/dev/null
       K=k${rounds}b
-      "$S3" run vk "${KOPTS[@]}" >"/tmp/$K.out" 2>"/tmp/$K.err" &
-      R=$!
+      crash_and_restart "$K" vk "${KOPTS[@]}"
     fi
   done
   wait_ready "/tmp/$K.out" "/tmp/$K.err" >/dev/null || echo "the last daemon ($K) never got ready"
@@ -183,10 +188,8 @@ part_kill_ext4() {
   for i in 1 2 3; do
     wait_at_least $((last + 5)) 90 fsynced || { echo "writer stalled before kill $i"; break; }
     kill -0 "$F" 2>/dev/null && echo "kill $i with fio running" || echo "kill $i after fio ended"
-    kill -9 "$R"; wait "$R" 2>/dev/null
+    crash_and_restart "e4k$i" vk "${KOPTS[@]}"
     last=$(fsynced)
-    "$S3" run vk "${KOPTS[@]}" >"/tmp/e4k$i.out" 2>"/tmp/e4k$i.err" &
-    R=$!
     rounds=$i
   done
   wait_ready "/tmp/e4k$rounds.out" "/tmp/e4k$rounds.err" >/dev/null || echo "the last daemon (e4k$rounds) never got ready"

@@ -69,6 +69,15 @@ phase1_early_mounts() {
   mount -t devtmpfs devtmpfs /dev
 }
 
+# run.sh boots with maxcpus=1 (see qemu_args there): the other CPUs come online here, after the kernel's boot-time
+# code patching, before anything else runs.
+phase1_online_cpus() {
+  for f in /sys/devices/system/cpu/cpu[0-9]*/online; do
+    [ -e "$f" ] || continue
+    [ "$(cat "$f")" = 1 ] || echo 1 >"$f" || fail "bring ${f%/online} online"
+  done
+}
+
 # The command line's s3block.init=systemd selects the systemd mode.
 systemd_mode() {
   case " $(cat /proc/cmdline) " in *" s3block.init=systemd "*) return 0 ;; esac
@@ -347,6 +356,7 @@ elif [ "${1:-}" = stage2 ]; then
 else
   export PATH=/bin
   phase1_early_mounts
+  phase1_online_cpus
   mark "initramfs /init started"
   phase1_load_9p
   if systemd_mode; then
