@@ -37,6 +37,9 @@ public abstract class GuestScriptRun : IAsyncLifetime
     /// <summary>Creates raw images to attach as further virtio disks, called once before the boot (the caller keeps them).</summary>
     protected virtual IReadOnlyList<string> PrepareDisks() => [];
 
+    /// <summary>Creates raw images to attach after those, as <see cref="GuestVmOptions.ScratchDisks"/> (the caller keeps them).</summary>
+    protected virtual IReadOnlyList<string> PrepareScratchDisks() => [];
+
     /// <summary>A host folder the guest may write (<see cref="GuestVmOptions.ShareDirectory"/>), or none.</summary>
     protected virtual string? ShareDirectory => null;
 
@@ -74,6 +77,7 @@ public abstract class GuestScriptRun : IAsyncLifetime
             ShareDirectory = ShareDirectory,
             Environment = environment,
             Disks = [.. disk is null ? [] : new[] { disk }, .. PrepareDisks()],
+            ScratchDisks = PrepareScratchDisks(),
             StateDisk = stateDisk,
         };
         try

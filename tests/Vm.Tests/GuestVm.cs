@@ -22,6 +22,12 @@ public sealed record GuestVmOptions
     /// <summary>Raw image files attached as virtio disks, /dev/vda, /dev/vdb, ... in this order (run.sh --disk; cache=none).</summary>
     public IReadOnlyList<string> Disks { get; init; } = [];
 
+    /// <summary>
+    /// Raw image files attached after <see cref="Disks"/>, whose host-side durability does not matter, such as a log of
+    /// the guest's writes (run.sh --scratch-disk; cache=unsafe).
+    /// </summary>
+    public IReadOnlyList<string> ScratchDisks { get; init; } = [];
+
     /// <summary>Extra environment variables for the guest command (run.sh --env).</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
@@ -143,6 +149,11 @@ public static class GuestVm
             foreach (var disk in options.Disks)
             {
                 args.AddRange(["--disk", Path.GetFullPath(disk)]);
+            }
+
+            foreach (var disk in options.ScratchDisks)
+            {
+                args.AddRange(["--scratch-disk", Path.GetFullPath(disk)]);
             }
 
             foreach (var (name, value) in options.Environment)

@@ -17,6 +17,10 @@
 #   --kernel-args S  extra kernel command line (debugging; a test uses it to make the boot crash)
 #   --disk IMG       attach a raw image as a virtio disk (cache=none: a guest flush reaches the host's
 #                    disk); repeatable, /dev/vda, /dev/vdb, ... in order; `modprobe virtio_blk` in the guest
+#   --scratch-disk IMG  attach a raw image whose host-side durability does not matter, after every --disk
+#                    (cache=unsafe: writes go through the host's page cache, guest flushes stop there). For a
+#                    log of the guest's writes: the host's disk failed bursts of its large, unaligned O_DIRECT
+#                    writes with EIO (dm-log-writes: about one boot in four)
 #   --systemd        boot systemd as PID 1 (root: an overlayfs over the host's /, writable, changes lost at
 #                    poweroff); the command runs as a unit (s3block-vm-command.service) after basic.target,
 #                    then the VM powers off cleanly through systemd. No modules are preloaded (--modules is
@@ -50,6 +54,7 @@ EXTRA_KERNEL_ARGS=""
 CHECK_ONLY=0
 EXTRA_ENV=()
 DISKS=()
+SCRATCH_DISKS=()
 STATE_DISK=""
 STATE_DISK_SERIAL="s3block-state"
 STATE_MODULES=""
@@ -77,6 +82,7 @@ parse_args() {
       --dmesg) DMESG_OUT="${2:?--dmesg needs a file}"; shift ;;
       --kernel-args) EXTRA_KERNEL_ARGS="${2?--kernel-args needs arguments}"; shift ;;
       --disk) DISKS+=("${2:?--disk needs an image file}"); shift ;;
+      --scratch-disk) SCRATCH_DISKS+=("${2:?--scratch-disk needs an image file}"); shift ;;
       --state-disk) STATE_DISK="${2:?--state-disk needs an image file}"; shift ;;
       --systemd) SYSTEMD=1 ;;
       --verbose) VERBOSE=1 ;;
@@ -98,8 +104,8 @@ parse_args() {
     vm_die "no command given (tests/vm/run.sh [options] -- COMMAND...)"
   fi
   local disk
-  for disk in "${DISKS[@]}"; do
-    [[ -f "${disk}" ]] || vm_die "--disk: ${disk} is not a file"
+  for disk in "${DISKS[@]}" "${SCRATCH_DISKS[@]}"; do
+    [[ -f "${disk}" ]] || vm_die "--disk/--scratch-disk: ${disk} is not a file"
   done
   if [[ -n "${STATE_DISK}" ]]; then
     ((SYSTEMD)) || vm_die "--state-disk needs --systemd"
@@ -252,6 +258,9 @@ qemu_args() {
   local disk
   for disk in "${DISKS[@]}"; do
     QEMU_ARGS+=(-drive "file=$(qemu_path "${disk}"),if=virtio,format=raw,cache=none,aio=threads")
+  done
+  for disk in "${SCRATCH_DISKS[@]}"; do
+    QEMU_ARGS+=(-drive "file=$(qemu_path "${disk}"),if=virtio,format=raw,cache=unsafe")
   done
   if [[ -n "${STATE_DISK}" ]]; then
     # A serial number, not a position: the guest finds it whatever --disk images come first. cache=unsafe: the guest's

@@ -193,7 +193,7 @@ public sealed partial class FlushJournal
         {
             try
             {
-                _active = CreateSegmentLocked(_nextSequence);
+                _active = TryStartSegmentFromSpareLocked(_nextSequence) ?? CreateSegmentLocked(_nextSequence);
             }
             catch (Exception e) when (FileDurability.IsDiskFull(e))
             {
@@ -223,9 +223,13 @@ public sealed partial class FlushJournal
     /// Creates a segment file, preallocated to its full size, with its header; it becomes the active segment. Call
     /// under the lock. Throws an <see cref="IOException"/> (disk full) before any sequence in it is handed out.
     /// </summary>
-    /// <remarks>Rare (once per segment size), so doing the file creation under the lock is acceptable.</remarks>
+    /// <remarks>
+    /// The slow way, used only when no spare is ready (<see cref="TryStartSegmentFromSpareLocked"/>): the file is created
+    /// under the lock, and its blocks are unwritten extents, so each record's fdatasync also commits their conversion.
+    /// </remarks>
     private JournalSegment CreateSegmentLocked(long firstSequence)
     {
+        _spareSignal.Set(); // The spare loop failed, skipped or fell behind: let it try again.
         var alignment = _options.RecordAlignment;
         var path = Path.Combine(_directory, JournalFormat.SegmentFileName(firstSequence));
         var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
@@ -246,6 +250,7 @@ public sealed partial class FlushJournal
             throw;
         }
 
+        Interlocked.Increment(ref _segmentsWithoutSpare);
         var segment = new JournalSegment(firstSequence, path, handle, alignment, alignment, firstSequence - 1);
         _segments.Add(segment);
         PublishSegmentsLocked();

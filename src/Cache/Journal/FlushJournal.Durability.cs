@@ -239,6 +239,7 @@ public sealed partial class FlushJournal
     {
         Fault(new ObjectDisposedException(nameof(FlushJournal), "crashed (test)"));
         await _durabilityThreadExited.Task;
+        await StopSpareLoopAsync(deleteSpare: false);
         lock (_lock)
         {
             _closing = true;

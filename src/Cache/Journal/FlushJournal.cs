@@ -95,6 +95,8 @@ public sealed partial class FlushJournal : IAsyncDisposable
         ReplayReport = report;
         _durabilityThread = new Thread(RunDurabilityLoop) { IsBackground = true, Name = "journal-sync" };
         _durabilityThread.Start();
+        _spareEnabled = options.PrepareSpareSegment && !FileDurability.IsCopyOnWrite(directory);
+        StartSpareLoop();
     }
 
     /// <summary>What replay found when the journal was opened.</summary>
@@ -196,6 +198,7 @@ public sealed partial class FlushJournal : IAsyncDisposable
         {
             CheckCapacityCanExist(directory, options);
             JournalSyncFailure.CheckAtOpen(directory, options.AcceptSyncFailure);
+            DeleteLeftoverSpares(directory);
             var scan = JournalScanner.Scan(directory, volumeId, writerEpoch, onRecord);
             List<JournalSegment> segments;
             JournalReplayReport report;
@@ -228,8 +231,10 @@ public sealed partial class FlushJournal : IAsyncDisposable
         long reserved, appended, durable, released, used;
         int segmentCount;
         DateTimeOffset? diskFullSince;
+        bool spareReady;
         lock (_lock)
         {
+            spareReady = _spare is not null;
             diskFullSince = _diskFullSince;
             reserved = _nextSequence - 1;
             appended = _writes.WrittenThrough;
@@ -264,6 +269,12 @@ public sealed partial class FlushJournal : IAsyncDisposable
             ReplayDamageFound = _replayDamageFound,
             DiskFullSince = diskFullSince,
             DiskFullWaits = Interlocked.Read(ref _diskFullWaits),
+            SpareReady = spareReady,
+            SegmentsFromSpare = Interlocked.Read(ref _segmentsFromSpare),
+            SegmentsWithoutSpare = Interlocked.Read(ref _segmentsWithoutSpare),
+            SpareFailures = Interlocked.Read(ref _spareFailures),
+            SparesSkippedForSpace = Interlocked.Read(ref _sparesSkippedForSpace),
+            SpareBytes = spareReady ? _options.SegmentSizeBytes : 0,
         };
     }
 
@@ -291,6 +302,7 @@ public sealed partial class FlushJournal : IAsyncDisposable
         }
         finally
         {
+            await StopSpareLoopAsync(deleteSpare: true);
             _syncSignal.Dispose();
             lock (_lock)
             {

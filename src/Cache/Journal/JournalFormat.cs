@@ -6,8 +6,10 @@ namespace S3Block.Cache.Journal;
 /// <remarks>
 /// <para><b>Files.</b> A journal is a directory of segment files named <c>{first sequence:D20}.journal</c>
 /// (e.g. <c>00000000000000000001.journal</c>), plus <c>journal.lock</c>, which a running journal holds with an
-/// exclusive lock. Other names (e.g. <c>*.discarded</c> copies kept after a forced repair) are ignored.
-/// Segments are written strictly one after another; a segment is never reused.</para>
+/// exclusive lock. <c>next.spare</c> is a file of zeros made ahead of need: it becomes a segment only by getting its
+/// header and being renamed, so it is never read as one, and open deletes a leftover spare. Other names (e.g.
+/// <c>*.discarded</c> copies kept after a forced repair) are ignored. Segments are written strictly one after another;
+/// a segment is never reused.</para>
 ///
 /// <para><b>Segment header</b>: the first <i>A</i> bytes of a segment, where <i>A</i> is the segment's record
 /// alignment (512 or 4096, stored in the header). 64 bytes are used, the rest are zero:</para>

@@ -37,6 +37,13 @@ public sealed class JournalOptions
     /// <summary>How often an append that waits for a full disk tries again to create its segment. Default 1 s.</summary>
     public TimeSpan DiskFullRetryInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Keep the next segment ready as a file of durable zeros (default true), so records land in written blocks and each
+    /// fdatasync writes data only. Costs one segment of disk space and the zeros' writes. Ignored on copy-on-write file
+    /// systems (btrfs, ZFS), where an overwrite allocates anyway, and while less than three segments' worth is free.
+    /// </summary>
+    public bool PrepareSpareSegment { get; set; } = true;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public void Validate()
     {

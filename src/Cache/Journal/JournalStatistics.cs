@@ -75,4 +75,22 @@ public sealed record JournalStatistics
 
     /// <summary>Times an append found the disk full and waited.</summary>
     public long DiskFullWaits { get; init; }
+
+    /// <summary>A zero-filled spare is ready to become the next segment.</summary>
+    public bool SpareReady { get; init; }
+
+    /// <summary>Disk space the ready spare takes, beyond <see cref="UsedBytes"/> [s3block_journal_spare_bytes].</summary>
+    public long SpareBytes { get; init; }
+
+    /// <summary>Segments started from a spare: records written over durable zeros, data-only fdatasyncs [s3block_journal_segments_from_spare_total].</summary>
+    public long SegmentsFromSpare { get; init; }
+
+    /// <summary>Segments created on demand because no spare was ready (spares off, low space, failures, falling behind) [s3block_journal_segments_on_demand_total].</summary>
+    public long SegmentsWithoutSpare { get; init; }
+
+    /// <summary>Spares that could not be made or used (disk full, I/O errors); a segment created on demand took over [s3block_journal_spare_failures_total].</summary>
+    public long SpareFailures { get; init; }
+
+    /// <summary>Times no spare was made because less than three segments' worth of space was free.</summary>
+    public long SparesSkippedForSpace { get; init; }
 }

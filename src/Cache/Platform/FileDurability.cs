@@ -6,7 +6,7 @@ namespace S3Block.Cache.Platform;
 
 /// <summary>
 /// The few POSIX calls that local durability needs and the BCL lacks: fdatasync, fsync of a directory (so a
-/// rename or a new file survives power loss), and punching holes.
+/// rename or a new file survives power loss), a rename that never replaces or copies, and punching holes.
 /// </summary>
 /// <remarks>
 /// This is the only interop outside <c>src/Ublk.Server/Interop</c>: it belongs to the lowest layer because both the
@@ -72,6 +72,43 @@ public static partial class FileDurability
         throw new IOException($"fallocate of {length} bytes failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})", errno);
     }
 
+    /// <summary>
+    /// rename(2) that never replaces <paramref name="to"/> and never copies (File.Move may fall back to copy + delete,
+    /// which would leave an open handle on the deleted original). Uses renameat2(RENAME_NOREPLACE); where the file
+    /// system lacks it, checks that <paramref name="to"/> is absent and renames.
+    /// </summary>
+    public static void RenameNoReplace(string from, string to)
+    {
+        const int AT_FDCWD = -100, RENAME_NOREPLACE = 1, EINVAL = 22, ENOSYS = 38;
+        if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+        {
+            return;
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        if (errno is not (EINVAL or ENOSYS))
+        {
+            throw new IOException($"rename({from}, {to}) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})", errno);
+        }
+
+        if (File.Exists(to))
+        {
+            throw new IOException($"rename({from}, {to}) refused: {to} exists.", 17 /* EEXIST */);
+        }
+
+        if (rename(from, to) != 0)
+        {
+            errno = Marshal.GetLastPInvokeError();
+            throw new IOException($"rename({from}, {to}) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})", errno);
+        }
+    }
+
+    /// <summary>Bytes an unprivileged writer can still allocate on the file system of <paramref name="path"/>.</summary>
+    public static long AvailableBytes(string path) => new DriveInfo(path).AvailableFreeSpace;
+
+    /// <summary>True on copy-on-write file systems (btrfs, ZFS), where overwriting a block allocates a new one.</summary>
+    public static bool IsCopyOnWrite(string path) => new DriveInfo(path).DriveFormat is "btrfs" or "zfs" or "bcachefs";
+
     /// <summary>True for an error that says the disk (or quota) is full.</summary>
     public static bool IsDiskFull(Exception e)
     {
@@ -118,6 +155,12 @@ public static partial class FileDurability
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int renameat2(int oldDirectory, string oldPath, int newDirectory, string newPath, uint flags);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int rename(string oldPath, string newPath);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int fallocate(SafeFileHandle fd, int mode, long offset, long length);

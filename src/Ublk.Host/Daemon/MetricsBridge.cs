@@ -100,6 +100,10 @@ internal sealed class MetricsBridge(S3BlockMetrics metrics) : IUblkRequestObserv
         ReplayDamageFound = s.ReplayDamageFound,
         DiskFullSeconds = s.DiskFullSince is { } since ? Math.Max(1e-3, (DateTimeOffset.UtcNow - since).TotalSeconds) : 0,
         DiskFullWaits = s.DiskFullWaits,
+        SpareBytes = s.SpareBytes,
+        SegmentsFromSpare = s.SegmentsFromSpare,
+        SegmentsOnDemand = s.SegmentsWithoutSpare,
+        SpareFailures = s.SpareFailures,
     };
 
     private static CacheSnapshot ToSnapshot(ChunkCacheStatistics s) => new()

@@ -41,6 +41,16 @@ internal sealed class JournalInstruments
             s => s.DiskFullSeconds);
         j.Counter("s3block_journal_disk_full_waits_total", "Times an append found the journal's disk full and waited.",
             s => s.DiskFullWaits);
+        j.Gauge("s3block_journal_spare_bytes",
+            "Disk space of the zero-filled spare segment kept ready (0 or one segment), beyond s3block_journal_bytes.", s => s.SpareBytes);
+        j.Counter("s3block_journal_segments_from_spare_total",
+            "Segments started from the zero-filled spare: their records' fdatasyncs write data only.", s => s.SegmentsFromSpare);
+        j.Counter("s3block_journal_segments_on_demand_total",
+            "Segments created on demand because no spare was ready (each record's fdatasync also commits file-system metadata).",
+            s => s.SegmentsOnDemand);
+        j.Counter("s3block_journal_spare_failures_total",
+            "Spare segments that could not be made or used (disk full, I/O errors); a segment created on demand took over.",
+            s => s.SpareFailures);
         j.Counter("s3block_journal_replay_damage_total",
             "1 if the journal replay at start-up found a torn or corrupt record, else 0.", s => s.ReplayDamageFound);
 

@@ -37,6 +37,18 @@ public sealed record JournalSnapshot
     /// <summary>Times an append found the disk full [s3block_journal_disk_full_waits_total].</summary>
     public long DiskFullWaits { get; init; }
 
+    /// <summary>Disk space the ready spare segment takes beyond the journal's bytes [s3block_journal_spare_bytes].</summary>
+    public long SpareBytes { get; init; }
+
+    /// <summary>Segments started from a zero-filled spare [s3block_journal_segments_from_spare_total].</summary>
+    public long SegmentsFromSpare { get; init; }
+
+    /// <summary>Segments created on demand, with no spare ready [s3block_journal_segments_on_demand_total].</summary>
+    public long SegmentsOnDemand { get; init; }
+
+    /// <summary>Spares that could not be made or used [s3block_journal_spare_failures_total].</summary>
+    public long SpareFailures { get; init; }
+
     /// <summary>Upper bounds (seconds) of the sync latency buckets, ascending [s3block_journal_fsync_duration_seconds].</summary>
     public IReadOnlyList<double> SyncLatencyUpperBounds { get; init; } = [];
 
