@@ -250,7 +250,7 @@ public sealed partial class FlushJournal
             throw;
         }
 
-        Interlocked.Increment(ref _segmentsWithoutSpare);
+        Interlocked.Increment(ref _segmentsOnDemand);
         var segment = new JournalSegment(firstSequence, path, handle, alignment, alignment, firstSequence - 1);
         _segments.Add(segment);
         PublishSegmentsLocked();

@@ -27,7 +27,7 @@ public sealed partial class FlushJournal
 
     // Counters (Interlocked).
     private long _segmentsFromSpare;
-    private long _segmentsWithoutSpare;
+    private long _segmentsOnDemand;
     private long _spareFailures;
     private long _sparesSkippedForSpace;
 
@@ -65,7 +65,7 @@ public sealed partial class FlushJournal
                     needed = _spare is null && _diskFullSince is null;
                 }
 
-                if (needed && FileDurability.AvailableBytes(_directory) < SpareFreeSpaceSegments * _options.SegmentSizeBytes)
+                if (needed && !EnoughSpaceForSpare())
                 {
                     Interlocked.Increment(ref _sparesSkippedForSpace);
                     needed = false;
@@ -105,6 +105,32 @@ public sealed partial class FlushJournal
         finally
         {
             _spareThreadExited.TrySetResult();
+        }
+    }
+
+    /// <summary>False on copy-on-write file systems (an overwrite allocates anyway) and when that cannot be told.</summary>
+    private static bool SparesHelpOn(string directory)
+    {
+        try
+        {
+            return !FileDurability.IsCopyOnWrite(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Whether enough space is free for a spare; false also when statvfs fails this once (the loop asks again later).</summary>
+    private bool EnoughSpaceForSpare()
+    {
+        try
+        {
+            return FileDurability.AvailableBytes(_directory) >= SpareFreeSpaceSegments * _options.SegmentSizeBytes;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 
@@ -184,9 +210,10 @@ public sealed partial class FlushJournal
             renamed = true;
             FileDurability.SyncDirectory(_directory);
         }
-        catch (Exception e) when (e is IOException or Win32Exception or UnauthorizedAccessException)
+        catch (Exception)
         {
-            // No sequence is in it yet: drop it (under whichever name it has now) and let the caller create one.
+            // Whatever failed (I/O, or a libc without renameat2), no sequence is in it yet: drop it (under whichever name
+            // it has now) and let the caller create one on demand.
             Interlocked.Increment(ref _spareFailures);
             Discard(renamed ? spare with { Path = path } : spare);
             return null;

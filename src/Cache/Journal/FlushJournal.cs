@@ -93,9 +93,9 @@ public sealed partial class FlushJournal : IAsyncDisposable
         _usedBytes = segments.Sum(s => s.EndOffset);
         _replayDamageFound = report.Damage is null ? 0 : 1;
         ReplayReport = report;
+        _spareEnabled = options.PrepareSpareSegment && SparesHelpOn(directory); // before any thread: it may not throw after
         _durabilityThread = new Thread(RunDurabilityLoop) { IsBackground = true, Name = "journal-sync" };
         _durabilityThread.Start();
-        _spareEnabled = options.PrepareSpareSegment && !FileDurability.IsCopyOnWrite(directory);
         StartSpareLoop();
     }
 
@@ -271,7 +271,7 @@ public sealed partial class FlushJournal : IAsyncDisposable
             DiskFullWaits = Interlocked.Read(ref _diskFullWaits),
             SpareReady = spareReady,
             SegmentsFromSpare = Interlocked.Read(ref _segmentsFromSpare),
-            SegmentsWithoutSpare = Interlocked.Read(ref _segmentsWithoutSpare),
+            SegmentsOnDemand = Interlocked.Read(ref _segmentsOnDemand),
             SpareFailures = Interlocked.Read(ref _spareFailures),
             SparesSkippedForSpace = Interlocked.Read(ref _sparesSkippedForSpace),
             SpareBytes = spareReady ? _options.SegmentSizeBytes : 0,

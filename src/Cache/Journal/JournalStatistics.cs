@@ -86,7 +86,7 @@ public sealed record JournalStatistics
     public long SegmentsFromSpare { get; init; }
 
     /// <summary>Segments created on demand because no spare was ready (spares off, low space, failures, falling behind) [s3block_journal_segments_on_demand_total].</summary>
-    public long SegmentsWithoutSpare { get; init; }
+    public long SegmentsOnDemand { get; init; }
 
     /// <summary>Spares that could not be made or used (disk full, I/O errors); a segment created on demand took over [s3block_journal_spare_failures_total].</summary>
     public long SpareFailures { get; init; }

@@ -102,7 +102,7 @@ internal sealed class MetricsBridge(S3BlockMetrics metrics) : IUblkRequestObserv
         DiskFullWaits = s.DiskFullWaits,
         SpareBytes = s.SpareBytes,
         SegmentsFromSpare = s.SegmentsFromSpare,
-        SegmentsOnDemand = s.SegmentsWithoutSpare,
+        SegmentsOnDemand = s.SegmentsOnDemand,
         SpareFailures = s.SpareFailures,
     };
 

@@ -31,7 +31,7 @@ public sealed class FlushJournalSpareTests
             await journal.FlushAsync(Ct);
             var statistics = journal.GetStatistics();
             Assert.Equal(0, statistics.SpareFailures);
-            Assert.Equal(0, statistics.SegmentsWithoutSpare);
+            Assert.Equal(0, statistics.SegmentsOnDemand);
             Assert.Equal(3, statistics.SegmentsFromSpare); // 40 records of 68 KiB in segments of 1 MiB
             Assert.Equal(3, statistics.SegmentCount);
             foreach (var path in SegmentFiles(dir.Path))
@@ -92,6 +92,38 @@ public sealed class FlushJournalSpareTests
     }
 
     [Fact]
+    public async Task A_segment_made_from_a_spare_whose_header_and_records_a_power_cut_lost_is_a_torn_tail_after_every_flushed_record()
+    {
+        // The riskiest moment of a spare: renamed into a segment (the name is durable), but its header page and the
+        // records after it never synced. The power cut then leaves a segment-named file of zeros after the flushed ones.
+        using var dir = TempDirectory.OnDisk();
+        var options = Options(segmentSize: 1 << 20);
+        var flushed = new List<AppendedRecord>();
+        var journal = Open(dir.Path, options, out _);
+        while (true)
+        {
+            await Eventually(() => journal.GetStatistics().SpareReady, "a spare is ready");
+            var record = await AppendWrite(journal, flushed.Count * 4096L, 64 * 1024, seed: flushed.Count);
+            if (journal.GetStatistics().SegmentCount == 2)
+            {
+                break; // this one opened the second segment, made from the spare; never flushed
+            }
+
+            await journal.FlushAsync(Ct);
+            flushed.Add(record);
+        }
+
+        Assert.Equal(2, journal.GetStatistics().SegmentsFromSpare);
+        await journal.CrashForTestsAsync();
+        var second = SegmentFiles(dir.Path)[^1];
+        Zero(second, 0, (int)new FileInfo(second).Length);
+
+        await using var reopened = Open(dir.Path, options, out var replayed);
+        Assert.Equal(JournalDamageKind.TornTail, reopened.ReplayReport.DamageKind);
+        Assert.Equal(flushed.Select(r => r.Payload), replayed.Where(r => r.Record.Type == JournalRecordType.Write).Select(r => r.Payload));
+    }
+
+    [Fact]
     public async Task With_the_spare_turned_off_every_segment_is_created_on_demand_and_no_spare_file_exists()
     {
         using var dir = TempDirectory.OnDisk();
@@ -107,7 +139,7 @@ public sealed class FlushJournalSpareTests
         var statistics = journal.GetStatistics();
         Assert.True(statistics.SegmentCount > 2);
         Assert.Equal(0, statistics.SegmentsFromSpare);
-        Assert.Equal(statistics.SegmentCount, statistics.SegmentsWithoutSpare);
+        Assert.Equal(statistics.SegmentCount, statistics.SegmentsOnDemand);
         Assert.Empty(Directory.GetFiles(dir.Path, "*" + FlushJournal.SpareExtension));
 
         // The contrast that shows the extent check can fail: the active segment's unused tail is still unwritten.
@@ -143,7 +175,7 @@ public sealed class FlushJournalSpareTests
             await journal.FlushAsync(Ct);
             var statistics = journal.GetStatistics();
             Assert.Equal(0, statistics.SpareFailures);
-            Assert.Equal(statistics.SegmentCount, statistics.SegmentsFromSpare + statistics.SegmentsWithoutSpare);
+            Assert.Equal(statistics.SegmentCount, statistics.SegmentsFromSpare + statistics.SegmentsOnDemand);
         }
 
         await using var reopened = Open(dir.Path, options, out var replayed);
@@ -181,7 +213,7 @@ public sealed class FlushJournalSpareTests
             var statistics = journal.GetStatistics();
             Assert.Equal(1, statistics.SpareFailures);
             Assert.Equal(0, statistics.SegmentsFromSpare);
-            Assert.Equal(1, statistics.SegmentsWithoutSpare);
+            Assert.Equal(1, statistics.SegmentsOnDemand);
             Assert.Equal(1, statistics.SegmentCount);
         }
 
@@ -250,7 +282,7 @@ public sealed class FlushJournalSpareTests
         var statistics = journal.GetStatistics();
         Assert.False(statistics.SpareReady);
         Assert.Equal(0, statistics.SegmentsFromSpare);
-        Assert.Equal(1, statistics.SegmentsWithoutSpare);
+        Assert.Equal(1, statistics.SegmentsOnDemand);
         Assert.Empty(Directory.GetFiles(fs.Path, "*" + FlushJournal.SpareExtension));
 
         File.Delete(filler);
