@@ -89,7 +89,7 @@ public sealed class PowerCutRun : GuestScriptRun
     }
 
     // The log disk: what it must keep is only the guest's view in this one boot, and the host's disk failed bursts of
-    // its large unaligned O_DIRECT writes with EIO (cache=none: in one of four boots with the journal's spare segment).
+    // its large unaligned O_DIRECT writes with EIO (cache=none: in 3 of 7 boots of this workload).
     protected override IReadOnlyList<string> PrepareScratchDisks() => [Sparse("log.img", 4L << 30)];
 
     private static string Sparse(string name, long size)

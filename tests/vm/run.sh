@@ -20,7 +20,7 @@
 #   --scratch-disk IMG  attach a raw image whose host-side durability does not matter, after every --disk
 #                    (cache=unsafe: writes go through the host's page cache, guest flushes stop there). For a
 #                    log of the guest's writes: the host's disk failed bursts of its large, unaligned O_DIRECT
-#                    writes with EIO (dm-log-writes: about one boot in four)
+#                    writes with EIO (dm-log-writes: 3 of 7 boots of PowerCut's workload)
 #   --systemd        boot systemd as PID 1 (root: an overlayfs over the host's /, writable, changes lost at
 #                    poweroff); the command runs as a unit (s3block-vm-command.service) after basic.target,
 #                    then the VM powers off cleanly through systemd. No modules are preloaded (--modules is
