@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using Microsoft.Win32.SafeHandles;
 using S3Block.Cache.Platform;
 
 namespace S3Block.Cache.Journal;
@@ -230,15 +231,12 @@ public sealed partial class FlushJournal
     private JournalSegment CreateSegmentLocked(long firstSequence)
     {
         _spareSignal.Set(); // The spare loop failed, skipped or fell behind: let it try again.
-        var alignment = _options.RecordAlignment;
         var path = Path.Combine(_directory, JournalFormat.SegmentFileName(firstSequence));
-        var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        var handle = CreateSegmentFile(path);
         try
         {
             FileDurability.Preallocate(handle, _options.SegmentSizeBytes);
-            var unit = new byte[alignment];
-            new SegmentHeader(_volumeId, _writerEpoch, firstSequence, alignment).Write(unit);
-            RandomAccess.Write(handle, unit, 0);
+            WriteSegmentHeader(handle, firstSequence);
 
             // The new file's name must survive a power cut before any record in it is reported durable.
             FileDurability.SyncDirectory(_directory);
@@ -251,6 +249,25 @@ public sealed partial class FlushJournal
         }
 
         Interlocked.Increment(ref _segmentsOnDemand);
+        return AddSegmentLocked(firstSequence, path, handle);
+    }
+
+    /// <summary>A new file for a segment or a spare; a spare's handle becomes its segment's, so both are opened alike.</summary>
+    private static SafeFileHandle CreateSegmentFile(string path) =>
+        File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+
+    /// <summary>Writes the header unit of a new segment whose first record will be <paramref name="firstSequence"/>.</summary>
+    private void WriteSegmentHeader(SafeFileHandle handle, long firstSequence)
+    {
+        var unit = new byte[_options.RecordAlignment];
+        new SegmentHeader(_volumeId, _writerEpoch, firstSequence, _options.RecordAlignment).Write(unit);
+        RandomAccess.Write(handle, unit, 0);
+    }
+
+    /// <summary>Makes a new, empty segment (header written, name durable) the last one. Call under the lock.</summary>
+    private JournalSegment AddSegmentLocked(long firstSequence, string path, SafeFileHandle handle)
+    {
+        var alignment = _options.RecordAlignment;
         var segment = new JournalSegment(firstSequence, path, handle, alignment, alignment, firstSequence - 1);
         _segments.Add(segment);
         PublishSegmentsLocked();

@@ -57,7 +57,7 @@ public sealed partial class FlushJournal
                 bool needed;
                 lock (_lock)
                 {
-                    if (_closing || _fault is not null)
+                    if (StoppingLocked)
                     {
                         return;
                     }
@@ -86,7 +86,7 @@ public sealed partial class FlushJournal
 
                 lock (_lock)
                 {
-                    if (!_closing && _fault is null)
+                    if (!StoppingLocked)
                     {
                         _spare = spare;
                         continue;
@@ -134,11 +134,14 @@ public sealed partial class FlushJournal
         }
     }
 
+    /// <summary>Closing or faulted: no spare is made or kept. Read under the lock.</summary>
+    private bool StoppingLocked => _closing || _fault is not null;
+
     private bool IsStopping()
     {
         lock (_lock)
         {
-            return _closing || _fault is not null;
+            return StoppingLocked;
         }
     }
 
@@ -154,7 +157,7 @@ public sealed partial class FlushJournal
         try
         {
             File.Delete(path);
-            handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            handle = CreateSegmentFile(path);
             var size = _options.SegmentSizeBytes;
             FileDurability.Preallocate(handle, size);
             for (long offset = 0; offset < size && !IsStopping(); offset += ZeroFillStep)
@@ -197,15 +200,12 @@ public sealed partial class FlushJournal
         }
 
         _spare = null;
-        var alignment = _options.RecordAlignment;
         var path = System.IO.Path.Combine(_directory, JournalFormat.SegmentFileName(firstSequence));
         var renamed = false;
         try
         {
             SpareActivationForTests?.Invoke();
-            var unit = new byte[alignment];
-            new SegmentHeader(_volumeId, _writerEpoch, firstSequence, alignment).Write(unit);
-            RandomAccess.Write(spare.Handle, unit, 0);
+            WriteSegmentHeader(spare.Handle, firstSequence);
             FileDurability.RenameNoReplace(spare.Path, path);
             renamed = true;
             FileDurability.SyncDirectory(_directory);
@@ -221,10 +221,7 @@ public sealed partial class FlushJournal
 
         Interlocked.Increment(ref _segmentsFromSpare);
         _spareSignal.Set(); // Make the next one while this segment fills.
-        var segment = new JournalSegment(firstSequence, path, spare.Handle, alignment, alignment, firstSequence - 1);
-        _segments.Add(segment);
-        PublishSegmentsLocked();
-        return segment;
+        return AddSegmentLocked(firstSequence, path, spare.Handle);
     }
 
     /// <summary>Stops the spare loop and closes an unused spare, deleting it unless crashing (the lock is not held).</summary>

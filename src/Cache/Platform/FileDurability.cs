@@ -69,7 +69,7 @@ public static partial class FileDurability
             return; // tmpfs before 2.6.x, some FUSE file systems: nothing to reserve there.
         }
 
-        throw new IOException($"fallocate of {length} bytes failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})", errno);
+        throw ErrnoIOException($"fallocate of {length} bytes", errno);
     }
 
     /// <summary>
@@ -88,7 +88,7 @@ public static partial class FileDurability
         var errno = Marshal.GetLastPInvokeError();
         if (errno is not (EINVAL or ENOSYS))
         {
-            throw new IOException($"rename({from}, {to}) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})", errno);
+            throw ErrnoIOException($"rename({from}, {to})", errno);
         }
 
         if (File.Exists(to))
@@ -99,7 +99,7 @@ public static partial class FileDurability
         if (rename(from, to) != 0)
         {
             errno = Marshal.GetLastPInvokeError();
-            throw new IOException($"rename({from}, {to}) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})", errno);
+            throw ErrnoIOException($"rename({from}, {to})", errno);
         }
     }
 
@@ -143,6 +143,10 @@ public static partial class FileDurability
         var errno = Marshal.GetLastPInvokeError();
         return new Win32Exception(errno, $"{call} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
     }
+
+    /// <summary>The same message as an <see cref="IOException"/> whose HResult is the errno (what <see cref="IsDiskFull"/> reads).</summary>
+    private static IOException ErrnoIOException(string call, int errno) =>
+        new($"{call} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})", errno);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int fdatasync(SafeFileHandle fd);
