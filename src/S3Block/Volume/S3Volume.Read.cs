@@ -29,8 +29,8 @@ public sealed partial class S3Volume
     }
 
     /// <summary>
-    /// Reads part of one chunk: the newest extent covering it all, else the committed data, with every later dirty
-    /// extent applied in sequence order.
+    /// Reads part of one chunk: the newest dirty extents that cover it all together, else the committed data with every
+    /// dirty extent applied, in sequence order.
     /// </summary>
     /// <remarks>
     /// The snapshot (committed version + dirty extents) is consistent because both change together under the lock.
@@ -51,7 +51,7 @@ public sealed partial class S3Volume
 
             try
             {
-                var start = LastCovering(extents, offset, destination.Length);
+                var start = ExtentCoverage.NewestCoveringStart(extents, offset, destination.Length);
                 if (start < 0)
                 {
                     await ReadCommittedAsync(chunk, version, offset, destination, cancellationToken);
@@ -171,20 +171,6 @@ public sealed partial class S3Volume
         {
             slots.Release();
         }
-    }
-
-    /// <summary>Index of the newest extent that covers the whole range, or -1.</summary>
-    private static int LastCovering(DirtyExtent[] extents, int offset, int length)
-    {
-        for (var i = extents.Length - 1; i >= 0; i--)
-        {
-            if (extents[i].Covers(offset, length))
-            {
-                return i;
-            }
-        }
-
-        return -1;
     }
 
     /// <summary>Applies extents <paramref name="from"/>.. (sequence order) to a destination holding chunk bytes at <paramref name="offset"/>.</summary>

@@ -146,7 +146,7 @@ public sealed partial class S3Volume
         try
         {
             var image = buffer.AsMemory(0, length);
-            var start = LastCovering(extents, 0, length);
+            var start = ExtentCoverage.NewestCoveringStart(extents, 0, length);
             if (start < 0)
             {
                 await ReadBaseForUploadAsync(chunk, baseVersion, image, cancellationToken);

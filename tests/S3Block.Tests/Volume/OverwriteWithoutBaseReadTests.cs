@@ -1,0 +1,91 @@
+using Ublk.Server.Block;
+using S3Block.TestKit.Volume;
+
+namespace S3Block.Tests.Volume;
+
+/// <summary>
+/// A chunk rewritten in full by several writes (none covering it alone) is uploaded and read without fetching its old
+/// image from S3; one left partly unwritten still gets its old bytes from there.
+/// </summary>
+public sealed class OverwriteWithoutBaseReadTests : IDisposable
+{
+    private const int Chunk = 64 * 1024;
+    private readonly VolumeHarness _harness = new(sizeBytes: 1 << 20, chunkSize: Chunk);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_chunk_rewritten_in_quarters_is_uploaded_and_read_without_a_GET_of_its_old_image()
+    {
+        await using (var volume = await _harness.OpenAsync())
+        {
+            await volume.WriteAsync(0, Pattern(Chunk, seed: 1), WriteFlags.None, Ct);
+            Assert.True(await volume.CommitOnceAsync(Ct));
+        }
+
+        var expected = Pattern(Chunk, seed: 2);
+        await using (var volume = await _harness.OpenAsync())
+        {
+            for (var quarter = 3; quarter >= 0; quarter--)
+            {
+                await volume.WriteAsync(quarter * (Chunk / 4), expected.AsMemory(quarter * (Chunk / 4), Chunk / 4), WriteFlags.None, Ct);
+            }
+
+            Assert.Equal(expected, await ReadAsync(volume, 0, Chunk)); // dirty, spans all four writes
+            Assert.True(await volume.CommitOnceAsync(Ct));
+            Assert.Equal(0, volume.GetStatistics().ChunkFetches);
+        }
+
+        _harness.DeleteLocalState();
+        await using (var volume = await _harness.OpenAsync())
+        {
+            Assert.Equal(expected, await ReadAsync(volume, 0, Chunk)); // from S3 alone: the new image is whole
+        }
+    }
+
+    [Fact]
+    public async Task A_chunk_rewritten_but_for_one_sector_keeps_that_sector_from_its_old_image()
+    {
+        var old = Pattern(Chunk, seed: 3);
+        await using (var volume = await _harness.OpenAsync())
+        {
+            await volume.WriteAsync(0, old, WriteFlags.None, Ct);
+            Assert.True(await volume.CommitOnceAsync(Ct));
+        }
+
+        var expected = Pattern(Chunk, seed: 4);
+        old.AsSpan(Chunk / 2, 4096).CopyTo(expected.AsSpan(Chunk / 2)); // one block left as it was
+        await using (var volume = await _harness.OpenAsync())
+        {
+            await volume.WriteAsync(0, expected.AsMemory(0, Chunk / 2), WriteFlags.None, Ct);
+            await volume.WriteAsync((Chunk / 2) + 4096, expected.AsMemory((Chunk / 2) + 4096), WriteFlags.None, Ct);
+
+            Assert.Equal(expected, await ReadAsync(volume, 0, Chunk));
+            Assert.Equal(1, volume.GetStatistics().ChunkFetches);
+            Assert.True(await volume.CommitOnceAsync(Ct));
+            Assert.Equal(2, volume.GetStatistics().ChunkFetches); // no chunk cache here: the upload fetches its base too
+        }
+
+        _harness.DeleteLocalState();
+        await using (var volume = await _harness.OpenAsync())
+        {
+            Assert.Equal(expected, await ReadAsync(volume, 0, Chunk));
+        }
+    }
+
+    public void Dispose() => _harness.Dispose();
+
+    private static byte[] Pattern(int length, int seed)
+    {
+        var data = new byte[length];
+        new Random(seed).NextBytes(data);
+        return data;
+    }
+
+    private static async Task<byte[]> ReadAsync(S3Block.Volume.S3Volume volume, long offset, int length)
+    {
+        var buffer = new byte[length];
+        await volume.ReadAsync(offset, buffer, Ct);
+        return buffer;
+    }
+}
