@@ -29,6 +29,54 @@ public sealed class ExtentCoverageTests
         }
     }
 
+    /// <summary>What the volume relies on, byte for byte: extents start.. applied over garbage give what all of them
+    /// applied over the old image give. Chunks up to the largest (32 MiB: the bitmap is then rented, not on the stack).</summary>
+    [Theory]
+    [InlineData(11, 64 * 1024, 1500)]
+    [InlineData(12, 4 * 1024 * 1024, 100)]
+    [InlineData(13, 32 * 1024 * 1024, 12)]
+    public void Applying_the_covering_extents_over_garbage_gives_the_bytes_of_all_of_them_over_the_old_image(int seed, int chunk, int rounds)
+    {
+        var random = new Random(seed);
+        var old = new byte[chunk];
+        random.NextBytes(old);
+        var covered = 0;
+        for (var round = 0; round < rounds; round++)
+        {
+            var count = random.Next(1, 10);
+            var tiles = random.Next(3) == 0; // sequential writes that together rewrite the chunk
+            var extents = new DirtyExtent[count];
+            var payloads = new byte[count][];
+            for (var i = 0; i < count; i++)
+            {
+                var extent = tiles
+                    ? Extent(i, i * (chunk / count / 512 * 512), i == count - 1 ? chunk - (i * (chunk / count / 512 * 512)) : chunk / count / 512 * 512)
+                    : RandomExtent(random, chunk, i);
+                extents[i] = extent with { IsZero = random.Next(6) == 0 };
+                payloads[i] = new byte[extent.Length];
+                random.NextBytes(payloads[i]);
+            }
+
+            var offset = random.Next(2) == 0 ? 0 : random.Next(0, chunk / 512) * 512;
+            var length = offset == 0 && random.Next(2) == 0 ? chunk : Math.Min(chunk - offset, random.Next(1, 200) * 512);
+            var start = ExtentCoverage.NewestCoveringStart(extents, offset, length);
+            if (start < 0)
+            {
+                continue;
+            }
+
+            covered++;
+            var expected = old.AsSpan(offset, length).ToArray();
+            Apply(extents, payloads, 0, offset, expected);
+            var actual = new byte[length];
+            actual.AsSpan().Fill(0xEE);
+            Apply(extents, payloads, start, offset, actual);
+            Assert.True(expected.AsSpan().SequenceEqual(actual), $"seed {seed} round {round}: start {start} for [{offset}, +{length})");
+        }
+
+        Assert.True(covered > rounds / 10, $"only {covered} of {rounds} ranges were covered: the test checks too little");
+    }
+
     [Fact]
     public void Four_quarters_cover_a_chunk_that_no_single_one_covers()
     {
@@ -72,6 +120,30 @@ public sealed class ExtentCoverageTests
         }
 
         return -1;
+    }
+
+    private static void Apply(DirtyExtent[] extents, byte[][] payloads, int from, int offset, Span<byte> destination)
+    {
+        for (var i = from; i < extents.Length; i++)
+        {
+            var extent = extents[i];
+            var start = Math.Max(offset, extent.OffsetInChunk);
+            var end = Math.Min(offset + destination.Length, extent.End);
+            if (start >= end)
+            {
+                continue;
+            }
+
+            var target = destination[(start - offset)..(end - offset)];
+            if (extent.IsZero)
+            {
+                target.Clear();
+            }
+            else
+            {
+                payloads[i].AsSpan(start - extent.OffsetInChunk, end - start).CopyTo(target);
+            }
+        }
     }
 
     private static DirtyExtent RandomExtent(Random random, int chunk, int sequence)
