@@ -167,6 +167,9 @@ public sealed class ChunkCache : IDisposable
         ArgumentNullException.ThrowIfNull(image);
         var chunkKey = ChunkKey.From(key);
         _memory?.TryAddOwned(key, image);
+        // The RAM tier has it: a caller that does not await at once (a reader's fetch) goes on before the disk tier's
+        // checksums and file write, which run on the thread pool.
+        await Task.Yield();
         return await _disk.PutAsync(chunkKey, image, cancellationToken);
     }
 

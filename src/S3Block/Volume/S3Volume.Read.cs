@@ -139,10 +139,13 @@ public sealed partial class S3Volume
 
     /// <summary>One GET of a chunk image into the cache, on the slots of its kind; retries store failures until
     /// <paramref name="deadline"/> (<see cref="DateTimeOffset.MinValue"/>: one try).</summary>
+    /// <remarks>A reader (or a read-ahead a reader may join) gets the image as soon as the GET ends; the cache keeps it
+    /// afterwards, on the same slot (so images waiting for the cache stay bounded by the slots): checksumming and
+    /// writing 4 MiB to a disk busy with write-back took a good part of a cold read's latency.</remarks>
     private async Task<byte[]> FetchOnceAsync(string key, FetchKind kind, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
         // A read-ahead holds its slot from before it starts: it never waits for one.
-        var slots = kind switch
+        SemaphoreSlim? slots = kind switch
         {
             FetchKind.Read => _fetchSlots,
             FetchKind.ReadAhead => _readAheadSlots!,
@@ -153,6 +156,11 @@ public sealed partial class S3Volume
             await slots.WaitAsync(cancellationToken);
         }
 
+        if (kind == FetchKind.Read)
+        {
+            _readerPriority.ReadStarted();
+        }
+
         try
         {
             var content = await RetryAsync(
@@ -160,12 +168,45 @@ public sealed partial class S3Volume
             Interlocked.Increment(ref kind == FetchKind.ReadAhead ? ref _readAheadFetches : ref _chunkFetches);
             Interlocked.Add(ref _bytesFetched, content.Data.Length);
             // The GET's own array, not a copy: readers only copy out of it (here and in the upload's base read).
-            await _cache.PutImmutableAsync(key, content.Data, cancellationToken);
+            if (kind == FetchKind.WriteBack)
+            {
+                await _cache.PutImmutableAsync(key, content.Data, cancellationToken);
+            }
+            else
+            {
+                _ = FillCacheThenReleaseAsync(key, content.Data, slots);
+                slots = null;
+            }
+
             return content.Data;
         }
         catch (ObjectStoreException e) when (e.Kind != ObjectStoreErrorKind.NotFound)
         {
             throw new BlockIOException(BlockIOException.EIO, $"cannot read {key} from the store: {e.Message}", e);
+        }
+        finally
+        {
+            if (kind == FetchKind.Read)
+            {
+                _readerPriority.ReadEnded();
+            }
+
+            slots?.Release();
+        }
+    }
+
+    /// <summary>Puts a fetched image into the cache, then frees the fetch's slot. Returns once the RAM tier holds the
+    /// image (the next read hits it); the disk tier's checksums and write go on off the reader's path. Best effort: an
+    /// image the cache did not keep is fetched again when next read.</summary>
+    private async Task FillCacheThenReleaseAsync(string key, byte[] image, SemaphoreSlim slots)
+    {
+        try
+        {
+            await _cache.PutImmutableAsync(key, image, _stopping.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or IOException)
+        {
+            // Closing, or the cache failed: the image is in S3.
         }
         finally
         {

@@ -173,7 +173,16 @@ public sealed partial class S3Volume
             }
 
             var key = _keys.Chunk(chunk, version);
-            await RetryAsync("PUT", ct => _store.PutAsync(key, image, PutCondition.None, ct), DateTimeOffset.MaxValue, retryPermanent: true, cancellationToken);
+            await _readerPriority.PutStartingAsync(cancellationToken);
+            try
+            {
+                await RetryAsync("PUT", ct => _store.PutAsync(key, image, PutCondition.None, ct), DateTimeOffset.MaxValue, retryPermanent: true, cancellationToken);
+            }
+            finally
+            {
+                _readerPriority.PutEnded();
+            }
+
             Interlocked.Increment(ref _chunksUploaded);
             Interlocked.Add(ref _bytesUploaded, length);
             await _imageSlots.WaitAsync(cancellationToken);

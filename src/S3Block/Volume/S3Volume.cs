@@ -35,6 +35,8 @@ public sealed partial class S3Volume : IBlockBackend
     private readonly SemaphoreSlim _fetchSlots;
     private readonly SemaphoreSlim _uploadSlots;
     private readonly SemaphoreSlim _imageSlots;
+    private readonly ReaderPriority _readerPriority;
+    private readonly Lazy<Task> _fetchesStopped; // every fetch slot taken at close: no fetch or cache fill runs after
     private readonly CancellationTokenSource _stopping = new();
     private readonly AsyncSignal _uploadWanted = new();
     private readonly List<Task> _loops = [];
@@ -73,8 +75,16 @@ public sealed partial class S3Volume : IBlockBackend
         _fetchSlots = new SemaphoreSlim(_options.MaxFetchesInFlight, _options.MaxFetchesInFlight);
         _uploadSlots = new SemaphoreSlim(_options.MaxUploadsInFlight, _options.MaxUploadsInFlight);
         _imageSlots = new SemaphoreSlim(ImageWorkers, ImageWorkers);
+        _readerPriority = new ReaderPriority(_options.UploadsWhileReading, ReadQuietPeriod, _time);
         _readAheadChunks = context.Cache is NoChunkCache ? 0 : _options.ReadAheadChunks;
         _readAheadSlots = _readAheadChunks > 0 ? new SemaphoreSlim(_readAheadChunks, _readAheadChunks) : null;
+        _fetchesStopped = new Lazy<Task>(async () =>
+        {
+            for (var i = 0; i < _options.MaxFetchesInFlight; i++)
+            {
+                await _fetchSlots.WaitAsync(CancellationToken.None);
+            }
+        });
         _readAheadStop = new Lazy<Task>(() => _readAheadSlots is null ? Task.CompletedTask : TakeEveryReadAheadSlotAsync());
     }
 
@@ -87,6 +97,11 @@ public sealed partial class S3Volume : IBlockBackend
     /// images at once, 4 KiB write + fdatasync QD 1 stalled to 1 IOPS about once per commit).
     /// </summary>
     internal static int ImageWorkers { get; } = Math.Max(1, Environment.ProcessorCount - 1);
+
+    /// <summary>How long after the last read waiting for S3 write-back keeps yielding to readers
+    /// (<see cref="VolumeOptions.UploadsWhileReading"/>): longer than the gap between two reads of a reader that reads
+    /// one request at a time, short enough that a PUT held back barely delays a commit.</summary>
+    internal static TimeSpan ReadQuietPeriod { get; } = TimeSpan.FromSeconds(1);
 
     public long SizeBytes => _descriptor.SizeBytes;
 
@@ -255,6 +270,7 @@ public sealed partial class S3Volume : IBlockBackend
 
         await StopLoopsAsync();
         await StopReadAheadAsync();
+        await _fetchesStopped.Value; // the cache fills of reads' fetches end with them
         if (drain && _fault is null)
         {
             // Clean after the drain: another node may take the volume at once without force.
@@ -312,6 +328,7 @@ public sealed partial class S3Volume : IBlockBackend
                 ChunkFetches = Interlocked.Read(ref _chunkFetches),
                 ReadAheadFetches = Interlocked.Read(ref _readAheadFetches),
                 ReadAheadJoins = Interlocked.Read(ref _readAheadJoins),
+                UploadsYieldedToReads = _readerPriority.PutsDelayed,
                 BytesFetched = Interlocked.Read(ref _bytesFetched),
                 CacheHits = Interlocked.Read(ref _cacheHits),
                 CheckpointsWritten = Interlocked.Read(ref _checkpointsWritten),

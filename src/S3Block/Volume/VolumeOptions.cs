@@ -19,6 +19,10 @@ public sealed class VolumeOptions
     /// <summary>Chunk uploads in flight at once (each holds one chunk image in memory). Default: 8.</summary>
     public int MaxUploadsInFlight { get; set; } = 8;
 
+    /// <summary>Chunk uploads that keep running while a read waits for S3 (write-back yields to readers: the other
+    /// uploads start once no read waits); at least 1, so write-back never stops. Default: 1.</summary>
+    public int UploadsWhileReading { get; set; } = 1;
+
     /// <summary>Chunk fetches for reads in flight at once; separate from uploads so reads never queue behind
     /// write-back. Default: 16.</summary>
     public int MaxFetchesInFlight { get; set; } = 16;
@@ -63,6 +67,11 @@ public sealed class VolumeOptions
         if (MaxUploadsInFlight is < 1 or > 256)
         {
             yield return $"{section}:MaxUploadsInFlight: {MaxUploadsInFlight} is outside 1..256";
+        }
+
+        if (UploadsWhileReading < 1 || UploadsWhileReading > MaxUploadsInFlight)
+        {
+            yield return $"{section}:UploadsWhileReading: {UploadsWhileReading} is outside 1..{section}:MaxUploadsInFlight ({MaxUploadsInFlight})";
         }
 
         if (MaxFetchesInFlight is < 1 or > 256)

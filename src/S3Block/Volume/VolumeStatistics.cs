@@ -46,6 +46,9 @@ public sealed record VolumeStatistics
     /// <summary>Reads of committed data that waited for a read-ahead's GET in flight (neither a cache hit nor a fetch of their own).</summary>
     public required long ReadAheadJoins { get; init; }
 
+    /// <summary>Chunk PUTs that waited for reads to be served (write-back yields to readers).</summary>
+    public required long UploadsYieldedToReads { get; init; }
+
     /// <summary>Bytes of every chunk fetch (for reads, read-ahead and the base images of uploads).</summary>
     public required long BytesFetched { get; init; }
 

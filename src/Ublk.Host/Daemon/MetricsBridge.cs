@@ -72,6 +72,7 @@ internal sealed class MetricsBridge(S3BlockMetrics metrics) : IUblkRequestObserv
         ChunkFetches = s.ChunkFetches,
         ReadAheadFetches = s.ReadAheadFetches,
         ReadAheadJoins = s.ReadAheadJoins,
+        UploadsYieldedToReads = s.UploadsYieldedToReads,
         BytesFetched = s.BytesFetched,
         StoreRetries = s.StoreRetries,
         CheckpointsWritten = s.CheckpointsWritten,

@@ -56,6 +56,9 @@ public sealed record VolumeSnapshot
     /// <summary>Reads that waited for a read-ahead's GET in flight [s3block_readahead_joins_total].</summary>
     public long ReadAheadJoins { get; init; }
 
+    /// <summary>Chunk PUTs that waited for reads to be served [s3block_uploads_yielded_to_reads_total].</summary>
+    public long UploadsYieldedToReads { get; init; }
+
     /// <summary>Bytes fetched from S3: for reads, read-ahead and upload base images [s3block_fetched_bytes_total].</summary>
     public long BytesFetched { get; init; }
 
