@@ -56,8 +56,12 @@ stop_daemon
 log "setup: $((SIZE / MIB)) MiB in S3"
 
 IFS=';' read -r -a VARS <<<"$AB_VARIANTS"
+REVERSED=()
+for ((i = ${#VARS[@]} - 1; i >= 0; i--)); do REVERSED+=("${VARS[i]}"); done
 for round in $(seq 1 "$ROUNDS"); do
-  for v in "${VARS[@]}"; do
+  order=("${VARS[@]}")
+  [ $((round % 2)) = 0 ] && order=("${REVERSED[@]}") # alternate: no variant always meets the store first
+  for v in "${order[@]}"; do
     name=${v%%=*} sets=() S3=$AB_BINARY; IFS=',' read -r -a kvs <<<"${v#*=}"
     for kv in "${kvs[@]}"; do
       case "$kv" in "") ;; bin:*) S3=${kv#bin:} ;; *) sets+=(--set "$kv") ;; esac
@@ -71,7 +75,7 @@ for round in $(seq 1 "$ROUNDS"); do
     sample &
     sampler=$!
     python3 "$HELPER" cold-reads "$DEV" $CHUNK $((SIZE / CHUNK)) "$round" $LAT_READS $LAT_READS >/tmp/busy.txt || die "busy reads"
-    kill "$sampler"; wait "$sampler" 2>/dev/null
+    pkill -P "$sampler"; kill "$sampler"; wait "$sampler" 2>/dev/null
     after=$(dirty_mib) up_after=$(metric s3block_uploaded_chunks_total)
     read -r i50 i99 <<<"$(python3 "$HELPER" pct 50 99 </tmp/idle.txt | tr '\n' ' ')"
     read -r b50 b99 <<<"$(python3 "$HELPER" pct 50 99 </tmp/busy.txt | tr '\n' ' ')"
@@ -79,8 +83,9 @@ for round in $(seq 1 "$ROUNDS"); do
       "ratio $(awk -v b="$b50" -v i="$i50" 'BEGIN { printf "%.2f", b / i }'), not in S3 before/after $before / $after MiB," \
       "chunks uploaded during the reads $((up_after - up_before)), PUTs that yielded to reads" \
       "$(metric s3block_uploads_yielded_to_reads_total)"
+    last=$(metric s3block_last_commit_number) # before the discard, whose all-zero commit needs no PUT and can be quick
     blkdiscard -o $BACKLOG_OFF -l $BACKLOG "$DEV" || die "discard"
-    all_in_s3 "$(metric s3block_last_commit_number)"
+    all_in_s3 "$last"
     stop_daemon
   done
 done

@@ -7,6 +7,7 @@ namespace S3Block.Volume;
 public sealed partial class S3Volume
 {
     private readonly ConcurrentDictionary<(string Key, bool ForReaders), PendingFetch> _fetches = new();
+    private readonly ConcurrentDictionary<string, byte[]> _fillsInFlight = new(StringComparer.Ordinal); // fetched, not yet in the cache
     private long _chunkFetches;
     private long _bytesFetched;
     private long _cacheHits;
@@ -77,14 +78,21 @@ public sealed partial class S3Volume
         }
 
         var key = _keys.Chunk(chunk, version);
-        if (await _cache.TryReadAsync(key, offset, destination, cancellationToken))
+        if (await _cache.TryReadAsync(key, offset, destination, cancellationToken)
+            || (_fillsInFlight.TryGetValue(key, out var filling) && CopyFrom(filling)))
         {
             Interlocked.Increment(ref _cacheHits);
             return;
         }
 
         var image = await FetchAsync(key, foreground: true, cancellationToken);
-        image.AsSpan(offset, destination.Length).CopyTo(destination.Span);
+        CopyFrom(image);
+
+        bool CopyFrom(byte[] image)
+        {
+            image.AsSpan(offset, destination.Length).CopyTo(destination.Span);
+            return true;
+        }
     }
 
     /// <summary>
@@ -144,25 +152,27 @@ public sealed partial class S3Volume
     /// writing 4 MiB to a disk busy with write-back took a good part of a cold read's latency.</remarks>
     private async Task<byte[]> FetchOnceAsync(string key, FetchKind kind, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
-        // A read-ahead holds its slot from before it starts: it never waits for one.
         SemaphoreSlim? slots = kind switch
         {
             FetchKind.Read => _fetchSlots,
             FetchKind.ReadAhead => _readAheadSlots!,
             _ => _uploadSlots,
         };
-        if (kind != FetchKind.ReadAhead)
+        var forReaders = kind != FetchKind.WriteBack;
+        if (forReaders)
         {
-            await slots.WaitAsync(cancellationToken);
+            _readerPriority.ReadStarted(); // from before its slot: waiting for one is waiting for S3 too
         }
 
-        if (kind == FetchKind.Read)
-        {
-            _readerPriority.ReadStarted();
-        }
-
+        var slotTaken = kind == FetchKind.ReadAhead; // a read-ahead holds its slot from before it starts
         try
         {
+            if (!slotTaken)
+            {
+                await slots.WaitAsync(cancellationToken);
+                slotTaken = true;
+            }
+
             var content = await RetryAsync(
                 "GET", ct => _store.GetAsync(key, null, ct), deadline, retryPermanent: kind == FetchKind.WriteBack, cancellationToken);
             Interlocked.Increment(ref kind == FetchKind.ReadAhead ? ref _readAheadFetches : ref _chunkFetches);
@@ -174,6 +184,7 @@ public sealed partial class S3Volume
             }
             else
             {
+                _fillsInFlight[key] = content.Data;
                 _ = FillCacheThenReleaseAsync(key, content.Data, slots);
                 slots = null;
             }
@@ -186,30 +197,34 @@ public sealed partial class S3Volume
         }
         finally
         {
-            if (kind == FetchKind.Read)
+            if (forReaders)
             {
                 _readerPriority.ReadEnded();
             }
 
-            slots?.Release();
+            if (slotTaken)
+            {
+                slots?.Release();
+            }
         }
     }
 
-    /// <summary>Puts a fetched image into the cache, then frees the fetch's slot. Returns once the RAM tier holds the
-    /// image (the next read hits it); the disk tier's checksums and write go on off the reader's path. Best effort: an
-    /// image the cache did not keep is fetched again when next read.</summary>
+    /// <summary>Puts a fetched image into the cache, then frees the fetch's slot; meanwhile reads find the image in
+    /// <see cref="_fillsInFlight"/> (with the RAM tier on, in the cache at once too). Best effort: an image the cache did
+    /// not keep is fetched again when next read.</summary>
     private async Task FillCacheThenReleaseAsync(string key, byte[] image, SemaphoreSlim slots)
     {
         try
         {
             await _cache.PutImmutableAsync(key, image, _stopping.Token);
         }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or IOException)
+        catch (Exception)
         {
-            // Closing, or the cache failed: the image is in S3.
+            // Closing, or the cache failed (its own counters tell): the image is in S3.
         }
         finally
         {
+            _fillsInFlight.TryRemove(KeyValuePair.Create(key, image));
             slots.Release();
         }
     }

@@ -74,7 +74,7 @@ public sealed partial class S3Volume
         }
 
         var key = _keys.Chunk(chunk, version);
-        if (_fetches.ContainsKey((key, true)) || _cache.Contains(key))
+        if (_fetches.ContainsKey((key, true)) || _fillsInFlight.ContainsKey(key) || _cache.Contains(key))
         {
             return true;
         }

@@ -72,7 +72,8 @@ public sealed partial class S3Volume : IBlockBackend
         _lastCommitNumber = state.LastCommitNumber;
         _lastCommitTime = state.LastCommitTime;
         _lastCheckpointNumber = state.CheckpointNumber;
-        _fetchSlots = new SemaphoreSlim(_options.MaxFetchesInFlight, _options.MaxFetchesInFlight);
+        var fetchSlots = _options.MaxFetchesInFlight; // the options object may change later; the slots do not
+        _fetchSlots = new SemaphoreSlim(fetchSlots, fetchSlots);
         _uploadSlots = new SemaphoreSlim(_options.MaxUploadsInFlight, _options.MaxUploadsInFlight);
         _imageSlots = new SemaphoreSlim(ImageWorkers, ImageWorkers);
         _readerPriority = new ReaderPriority(_options.UploadsWhileReading, ReadQuietPeriod, _time);
@@ -80,7 +81,7 @@ public sealed partial class S3Volume : IBlockBackend
         _readAheadSlots = _readAheadChunks > 0 ? new SemaphoreSlim(_readAheadChunks, _readAheadChunks) : null;
         _fetchesStopped = new Lazy<Task>(async () =>
         {
-            for (var i = 0; i < _options.MaxFetchesInFlight; i++)
+            for (var i = 0; i < fetchSlots; i++)
             {
                 await _fetchSlots.WaitAsync(CancellationToken.None);
             }
@@ -297,6 +298,8 @@ public sealed partial class S3Volume : IBlockBackend
     internal async Task CrashForTestsAsync()
     {
         await StopLoopsAsync();
+        await StopReadAheadAsync();
+        await _fetchesStopped.Value; // no cache fill outlives the volume: the caller disposes the cache next
         await _journal.CrashForTestsAsync();
     }
 

@@ -19,8 +19,9 @@ public sealed class VolumeOptions
     /// <summary>Chunk uploads in flight at once (each holds one chunk image in memory). Default: 8.</summary>
     public int MaxUploadsInFlight { get; set; } = 8;
 
-    /// <summary>Chunk uploads that keep running while a read waits for S3 (write-back yields to readers: the other
-    /// uploads start once no read waits); at least 1, so write-back never stops. Default: 1.</summary>
+    /// <summary>Chunk uploads that keep running while a read (or a read-ahead) waits for S3 and for 1 s after: write-back
+    /// yields to readers, the other uploads start after that. At least 1, so write-back never stops; but a steady stream
+    /// of cold reads keeps it at this many uploads (the journal fills faster then). Default: 1.</summary>
     public int UploadsWhileReading { get; set; } = 1;
 
     /// <summary>Chunk fetches for reads in flight at once; separate from uploads so reads never queue behind

@@ -37,7 +37,7 @@ internal sealed class VolumeInstruments
         v.Counter("s3block_readahead_joins_total",
             "Reads that waited for a read-ahead's GET in flight (counted neither as cache hits nor as fetches).", s => s.ReadAheadJoins);
         v.Counter("s3block_uploads_yielded_to_reads_total",
-            "Chunk PUTs that waited while reads waited for S3 (Volume:UploadsWhileReading ran meanwhile).", s => s.UploadsYieldedToReads);
+            "Chunk PUTs that waited for readers: a read waited for S3, or one had within the last second (Volume:UploadsWhileReading ran meanwhile).", s => s.UploadsYieldedToReads);
         v.Counter("s3block_fetched_bytes_total", "Bytes fetched from S3: for reads, read-ahead and the base images of uploads.", s => s.BytesFetched);
         v.Counter("s3block_volume_retries_total",
             "Store operations the volume retried after the store's own retries gave up (uploads, commits, lease renewals).",

@@ -45,6 +45,24 @@ public sealed class ChunkCacheReadTests
     }
 
     [Fact]
+    public async Task PutImmutableAsync_holds_the_image_in_the_RAM_tier_before_its_first_await_returns_to_the_caller()
+    {
+        using var folder = new ChunkTestFolder();
+        using var cache = Open(folder.Path, diskEntries: 10, memoryEntries: 3);
+        var key = Key(4);
+        var image = ImageFor(key);
+
+        var put = cache.PutImmutableAsync(key, image, Ct); // not awaited yet: a reader's fetch goes on from here
+        var back = new byte[16];
+        Assert.True(await cache.TryReadAsync(key, 64, back, Ct));
+        Assert.Equal(image.AsSpan(64, 16).ToArray(), back);
+        Assert.Equal(1, cache.GetStatistics().MemoryHits);
+
+        Assert.True(await put);
+        Assert.Equal(1, cache.GetStatistics().DiskEntries);
+    }
+
+    [Fact]
     public void The_statistics_carry_both_budgets()
     {
         using var folder = new ChunkTestFolder();

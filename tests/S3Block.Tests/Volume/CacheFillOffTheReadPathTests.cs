@@ -16,8 +16,10 @@ public sealed class CacheFillOffTheReadPathTests : IDisposable
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task A_cold_read_returns_while_the_cache_fill_is_held_and_close_waits_for_the_fill()
+    [Theory]
+    [InlineData(true)]  // a RAM tier: the cache holds the image at once
+    [InlineData(false)] // no RAM tier: only once the disk write ends; meanwhile the volume serves its own copy
+    public async Task A_cold_read_returns_while_the_cache_fill_is_held_and_close_waits_for_the_fill(bool keepsAtOnce)
     {
         var data = new byte[64 * 1024];
         new Random(5).NextBytes(data);
@@ -27,7 +29,7 @@ public sealed class CacheFillOffTheReadPathTests : IDisposable
             Assert.True(await writer.CommitOnceAsync(Ct));
         }
 
-        var cache = new HeldFillCache();
+        var cache = new HeldFillCache(keepsAtOnce);
         var volume = await S3Volume.OpenAsync(new S3Volume.OpenContext
         {
             Store = _harness.Store,
@@ -43,7 +45,7 @@ public sealed class CacheFillOffTheReadPathTests : IDisposable
         Assert.Equal(data.AsSpan(8192, 4096).ToArray(), read);
         Assert.Equal(1, cache.FillsStarted);
 
-        await volume.ReadAsync(0, read, Ct); // the image is in the cache's first tier already: no second GET
+        await volume.ReadAsync(0, read, Ct); // no second GET: the image is in the cache, or still being put there
         Assert.Equal(data.AsSpan(0, 4096).ToArray(), read);
         Assert.Equal(1, volume.GetStatistics().ChunkFetches);
 
@@ -58,8 +60,8 @@ public sealed class CacheFillOffTheReadPathTests : IDisposable
 
     public void Dispose() => _harness.Dispose();
 
-    /// <summary>Keeps images in a dictionary at once (a RAM tier) and then holds each fill until released (a slow disk tier).</summary>
-    private sealed class HeldFillCache : ICleanChunkCache
+    /// <summary>Keeps images in a dictionary, at once (a RAM tier) or only when the held fill is released (a slow disk tier).</summary>
+    private sealed class HeldFillCache(bool keepsAtOnce) : ICleanChunkCache
     {
         private readonly ConcurrentDictionary<string, byte[]> _images = new();
         private int _fillsStarted;
@@ -90,9 +92,14 @@ public sealed class CacheFillOffTheReadPathTests : IDisposable
 
         public async ValueTask PutImmutableAsync(string key, byte[] image, CancellationToken cancellationToken)
         {
-            _images[key] = image;
+            if (keepsAtOnce)
+            {
+                _images[key] = image;
+            }
+
             Interlocked.Increment(ref _fillsStarted);
             await ReleaseFills.Task; // not cancellable: the close must wait for it
+            _images[key] = image;
             Interlocked.Increment(ref _fillsFinished);
         }
 

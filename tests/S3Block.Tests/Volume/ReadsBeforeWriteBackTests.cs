@@ -53,7 +53,8 @@ public sealed class ReadsBeforeWriteBackTests : IDisposable
         await reading.WaitAsync(TimeSpan.FromSeconds(10), Ct);
         Assert.Equal(committed, read);
 
-        // The others start now, while the first one is still held: they run together again.
+        // The others start once the read is served and the quiet period after it is over (1 s), while the first is
+        // still held: they run together again.
         await WaitUntilAsync(() => store.PutsArrived == 8);
         store.ReleasePuts.SetResult();
         Assert.True(await committing.WaitAsync(TimeSpan.FromSeconds(10), Ct));
