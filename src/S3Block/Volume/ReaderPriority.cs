@@ -4,8 +4,8 @@ namespace S3Block.Volume;
 /// Write-back yields to readers: while a read waits for a chunk from S3, and for a quiet period after the last one ends,
 /// at most <c>putsWhileReading</c> chunk PUTs run (the ones already running finish); the others start after that. A
 /// reader's GET then shares the CPU, the network and the store with a few uploads instead of every one a large backlog
-/// allows (issue 12, point 3: measured on the test VM, 1 upload beside a cold read kept it within 1.2x of its idle
-/// latency, 2 within 1.8x). The quiet period covers the moment between one read and the next of a reader that reads
+/// allows (issue 12, point 3: on the test VM a cold read during a backlog took 3.3-3.5x its idle latency without this,
+/// 1.7-2.2x with it; bench/results/ab-lat-20261208-reads-first.md). The quiet period covers the moment between one read and the next of a reader that reads
 /// one request at a time: without it, every upload waiting would start in that gap.
 /// </summary>
 /// <remarks>Uploads always make progress: at least one PUT may run whatever the readers do, so a steady stream of
