@@ -75,7 +75,7 @@ for round in $(seq 1 "$ROUNDS"); do
     sample &
     sampler=$!
     python3 "$HELPER" cold-reads "$DEV" $CHUNK $((SIZE / CHUNK)) "$round" $LAT_READS $LAT_READS >/tmp/busy.txt || die "busy reads"
-    pkill -P "$sampler"; kill "$sampler"; wait "$sampler" 2>/dev/null
+    pkill -P "$sampler" 2>/dev/null; kill "$sampler" 2>/dev/null; { wait "$sampler"; } 2>/dev/null
     after=$(dirty_mib) up_after=$(metric s3block_uploaded_chunks_total)
     read -r i50 i99 <<<"$(python3 "$HELPER" pct 50 99 </tmp/idle.txt | tr '\n' ' ')"
     read -r b50 b99 <<<"$(python3 "$HELPER" pct 50 99 </tmp/busy.txt | tr '\n' ' ')"
