@@ -116,14 +116,6 @@ public sealed partial class S3Volume
     /// caller awaits the same wait, so a second close never disposes the slots under a read-ahead still running.</summary>
     private Task StopReadAheadAsync() => _readAheadStop.Value;
 
-    private async Task TakeEveryReadAheadSlotAsync()
-    {
-        for (var i = 0; i < _readAheadChunks; i++)
-        {
-            await _readAheadSlots!.WaitAsync(CancellationToken.None);
-        }
-    }
-
     /// <summary>Test seam: waits until no read-ahead is in flight (its image is in the cache by then, if it succeeded).</summary>
     internal async Task WaitForReadAheadForTestsAsync(CancellationToken cancellationToken)
     {

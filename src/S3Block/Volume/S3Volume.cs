@@ -79,14 +79,8 @@ public sealed partial class S3Volume : IBlockBackend
         _readerPriority = new ReaderPriority(_options.UploadsWhileReading, ReadQuietPeriod, _time);
         _readAheadChunks = context.Cache is NoChunkCache ? 0 : _options.ReadAheadChunks;
         _readAheadSlots = _readAheadChunks > 0 ? new SemaphoreSlim(_readAheadChunks, _readAheadChunks) : null;
-        _fetchesStopped = new Lazy<Task>(async () =>
-        {
-            for (var i = 0; i < fetchSlots; i++)
-            {
-                await _fetchSlots.WaitAsync(CancellationToken.None);
-            }
-        });
-        _readAheadStop = new Lazy<Task>(() => _readAheadSlots is null ? Task.CompletedTask : TakeEveryReadAheadSlotAsync());
+        _fetchesStopped = new Lazy<Task>(() => TakeEverySlotAsync(_fetchSlots, fetchSlots));
+        _readAheadStop = new Lazy<Task>(() => _readAheadSlots is null ? Task.CompletedTask : TakeEverySlotAsync(_readAheadSlots, _readAheadChunks));
     }
 
     /// <summary>
@@ -98,6 +92,16 @@ public sealed partial class S3Volume : IBlockBackend
     /// images at once, 4 KiB write + fdatasync QD 1 stalled to 1 IOPS about once per commit).
     /// </summary>
     internal static int ImageWorkers { get; } = Math.Max(1, Environment.ProcessorCount - 1);
+
+    /// <summary>Waits until every one of <paramref name="count"/> slots is free and keeps them: whatever ran on them has
+    /// ended, and nothing starts on them again (how close stops fetches and read-aheads).</summary>
+    private static async Task TakeEverySlotAsync(SemaphoreSlim slots, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            await slots.WaitAsync(CancellationToken.None);
+        }
+    }
 
     /// <summary>How long after the last read waiting for S3 write-back keeps yielding to readers
     /// (<see cref="VolumeOptions.UploadsWhileReading"/>): longer than the gap between two reads of a reader that reads

@@ -20,11 +20,11 @@ public sealed class OverwriteWithoutBaseReadTests : IDisposable
     {
         await using (var volume = await _harness.OpenAsync())
         {
-            await volume.WriteAsync(0, Pattern(Chunk, seed: 1), WriteFlags.None, Ct);
+            await volume.WriteAsync(0, S3VolumeTests.Pattern(Chunk, seed: 1), WriteFlags.None, Ct);
             Assert.True(await volume.CommitOnceAsync(Ct));
         }
 
-        var expected = Pattern(Chunk, seed: 2);
+        var expected = S3VolumeTests.Pattern(Chunk, seed: 2);
         expected.AsSpan(Chunk / 2, Chunk / 4).Clear();
         await using (var volume = await _harness.OpenAsync())
         {
@@ -39,7 +39,7 @@ public sealed class OverwriteWithoutBaseReadTests : IDisposable
                 await volume.WriteAsync(quarter * (Chunk / 4), expected.AsMemory(quarter * (Chunk / 4), Chunk / 4), WriteFlags.None, Ct);
             }
 
-            Assert.Equal(expected, await ReadAsync(volume, 0, Chunk)); // dirty, spans all four
+            Assert.Equal(expected, await S3VolumeTests.ReadAsync(volume, 0, Chunk)); // dirty, spans all four
             PoisonChunkBuffers();
             Assert.True(await volume.CommitOnceAsync(Ct));
             Assert.Equal(0, volume.GetStatistics().ChunkFetches);
@@ -48,28 +48,28 @@ public sealed class OverwriteWithoutBaseReadTests : IDisposable
         _harness.DeleteLocalState();
         await using (var volume = await _harness.OpenAsync())
         {
-            Assert.Equal(expected, await ReadAsync(volume, 0, Chunk)); // from S3 alone: the new image is whole
+            Assert.Equal(expected, await S3VolumeTests.ReadAsync(volume, 0, Chunk)); // from S3 alone: the new image is whole
         }
     }
 
     [Fact]
     public async Task A_chunk_rewritten_but_for_one_block_keeps_that_block_from_its_old_image()
     {
-        var old = Pattern(Chunk, seed: 3);
+        var old = S3VolumeTests.Pattern(Chunk, seed: 3);
         await using (var volume = await _harness.OpenAsync())
         {
             await volume.WriteAsync(0, old, WriteFlags.None, Ct);
             Assert.True(await volume.CommitOnceAsync(Ct));
         }
 
-        var expected = Pattern(Chunk, seed: 4);
+        var expected = S3VolumeTests.Pattern(Chunk, seed: 4);
         old.AsSpan(Chunk / 2, 4096).CopyTo(expected.AsSpan(Chunk / 2)); // one block left as it was
         await using (var volume = await _harness.OpenAsync())
         {
             await volume.WriteAsync(0, expected.AsMemory(0, Chunk / 2), WriteFlags.None, Ct);
             await volume.WriteAsync((Chunk / 2) + 4096, expected.AsMemory((Chunk / 2) + 4096), WriteFlags.None, Ct);
 
-            Assert.Equal(expected, await ReadAsync(volume, 0, Chunk));
+            Assert.Equal(expected, await S3VolumeTests.ReadAsync(volume, 0, Chunk));
             Assert.Equal(1, volume.GetStatistics().ChunkFetches);
             PoisonChunkBuffers();
             Assert.True(await volume.CommitOnceAsync(Ct));
@@ -79,7 +79,7 @@ public sealed class OverwriteWithoutBaseReadTests : IDisposable
         _harness.DeleteLocalState();
         await using (var volume = await _harness.OpenAsync())
         {
-            Assert.Equal(expected, await ReadAsync(volume, 0, Chunk));
+            Assert.Equal(expected, await S3VolumeTests.ReadAsync(volume, 0, Chunk));
         }
     }
 
@@ -95,19 +95,5 @@ public sealed class OverwriteWithoutBaseReadTests : IDisposable
             buffer.AsSpan().Fill(0xA5);
             ChunkBufferPool.Return(buffer);
         }
-    }
-
-    private static byte[] Pattern(int length, int seed)
-    {
-        var data = new byte[length];
-        new Random(seed).NextBytes(data);
-        return data;
-    }
-
-    private static async Task<byte[]> ReadAsync(S3Block.Volume.S3Volume volume, long offset, int length)
-    {
-        var buffer = new byte[length];
-        await volume.ReadAsync(offset, buffer, Ct);
-        return buffer;
     }
 }

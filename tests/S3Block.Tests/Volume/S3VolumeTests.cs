@@ -503,7 +503,7 @@ public sealed class S3VolumeTests : IDisposable
 
     public void Dispose() => _harness.Dispose();
 
-    private static async Task<byte[]> ReadAsync(S3Volume volume, long offset, int length)
+    internal static async Task<byte[]> ReadAsync(S3Volume volume, long offset, int length)
     {
         var buffer = new byte[length];
         await volume.ReadAsync(offset, buffer, Ct);
